@@ -1,0 +1,77 @@
+/**
+ * The auth service's configuration, parsed once per process (or Lambda cold start) from the
+ * environment, validated with errors that name the variable, typed and frozen.
+ *
+ * | variable                      | meaning                                             | default           |
+ * |-------------------------------|-----------------------------------------------------|-------------------|
+ * | `CREDBROKER_STORE`            | `embedded`, `memory` or `dynamodb`                  | `embedded`        |
+ * | `CREDBROKER_STATE_DIR`        | directory of the embedded state                     | `.credbroker`     |
+ * | `CREDBROKER_DYNAMODB_TABLE`   | table name (required for `dynamodb`)                |                   |
+ * | `CREDBROKER_DYNAMODB_ENDPOINT`| endpoint override (a local moto server in tests)    | AWS's endpoint    |
+ * | `AWS_REGION`                  | region (required for `dynamodb`)                    |                   |
+ * | `CREDBROKER_CLUSTER_NAME`     | the cluster's name, written into every certificate  | `credbroker.local`|
+ * | `CREDBROKER_LOG_LEVEL`        | `debug`, `info`, `warn` or `error`                  | `info`            |
+ *
+ * Nothing in `lib/` reads `process.env` except {@link loadConfig}'s default argument.
+ */
+import { resolve } from 'node:path'
+import type { LogLevel } from '../log.ts'
+import { deepFreeze, type Env, matching, oneOf, optionalString, optionalUrl, requiredString } from './env.ts'
+
+export type StoreConfig =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'embedded'; readonly stateDir: string }
+  | {
+      readonly kind: 'dynamodb'
+      readonly tableName: string
+      readonly region: string
+      readonly endpoint?: URL
+    }
+
+export interface Config {
+  readonly clusterName: string
+  readonly logLevel: LogLevel
+  readonly store: StoreConfig
+}
+
+const STORE_KINDS = ['embedded', 'memory', 'dynamodb'] as const
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+/** DNS-like: the cluster name ends up in certificates and known_hosts lines. */
+const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/
+/** DynamoDB's own rule for table names. */
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
+
+/**
+ * Parses and validates the configuration.
+ * @throws InvalidConfigError (`ERR_INVALID_CONFIG`) naming the first bad variable.
+ * @example
+ * const config = loadConfig({ CREDBROKER_STORE: 'memory' })
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  return deepFreeze({
+    clusterName: matching(env, 'CREDBROKER_CLUSTER_NAME', CLUSTER_NAME, 'a DNS name', 'credbroker.local'),
+    logLevel: oneOf(env, 'CREDBROKER_LOG_LEVEL', LOG_LEVELS, 'info'),
+    store: storeConfig(env, cwd),
+  })
+}
+
+function storeConfig(env: Env, cwd: string): StoreConfig {
+  const kind = oneOf(env, 'CREDBROKER_STORE', STORE_KINDS, 'embedded')
+  switch (kind) {
+    case 'memory':
+      return { kind }
+    case 'embedded':
+      return { kind, stateDir: resolve(cwd, optionalString(env, 'CREDBROKER_STATE_DIR') ?? '.credbroker') }
+    case 'dynamodb': {
+      const why = 'when CREDBROKER_STORE is dynamodb'
+      const tableName = requiredString(env, 'CREDBROKER_DYNAMODB_TABLE', why)
+      const region = requiredString(env, 'AWS_REGION', why)
+      const endpoint = optionalUrl(env, 'CREDBROKER_DYNAMODB_ENDPOINT')
+      // Validate shapes after presence so a missing variable is reported as missing.
+      matching(env, 'CREDBROKER_DYNAMODB_TABLE', TABLE_NAME, '3-255 of [a-zA-Z0-9_.-]', tableName)
+      matching(env, 'AWS_REGION', REGION, 'an AWS region such as us-east-1', region)
+      return endpoint === undefined ? { kind, tableName, region } : { kind, tableName, region, endpoint }
+    }
+  }
+}
