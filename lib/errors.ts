@@ -68,9 +68,12 @@ export class InvalidResourceError extends BrokerError {
   override readonly code = 'ERR_INVALID_RESOURCE' as const
   override readonly status = 400 as const
   readonly field: string
+  /** The problem without the field prefix. */
+  readonly problem: string
   constructor(field: string, problem: string, ctx?: ErrorContext) {
     super(field === '' ? problem : `${field}: ${problem}`, ctx)
     this.field = field
+    this.problem = problem
   }
 }
 

@@ -2,7 +2,14 @@
  * Checks shared by every {@link Store} adapter, so each one enforces the port's contract on keys,
  * values, limits and cursors identically and before any I/O.
  */
-import { BadRequestError, InvalidKeyError, TooLargeError } from '../errors.ts'
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  InvalidKeyError,
+  NotFoundError,
+  RevisionMismatchError,
+  TooLargeError,
+} from '../errors.ts'
 import {
   DEFAULT_LIST_LIMIT,
   type ListOptions,
@@ -104,3 +111,11 @@ function decodeCursor(cursor: string): string | undefined {
   const key = Buffer.from(cursor, 'base64url').toString('utf8')
   return PRINTABLE_ASCII.test(key) && encodeCursor(key) === cursor ? key : undefined
 }
+
+/** The port's errors, worded identically by every adapter. */
+export const storeErrors = {
+  alreadyExists: (key: string) => new AlreadyExistsError(`an item with key "${key}" already exists`),
+  notFound: (key: string) => new NotFoundError(`no item with key "${key}"`),
+  revisionMismatch: (key: string) =>
+    new RevisionMismatchError(`item "${key}" is absent or at another revision`),
+} as const

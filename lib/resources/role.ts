@@ -18,7 +18,7 @@ import { iamRoleArn } from './aws-fields.ts'
 import { duration, list, login, nameList, requiredList, text } from './fields.ts'
 import { labelSelector } from './labels.ts'
 import { type Conforms, documentSchema } from './metadata.ts'
-import type { Role } from './types.ts'
+import type { Role, RoleConditions } from './types.ts'
 
 /**
  * Resource kinds a rule may name: every stored kind, the `*_server` views of registered
@@ -82,9 +82,12 @@ const conditions = z
     rules: list(rule, 64, 'rules'),
     impersonate: z.strictObject({ roles: nameList }).default(() => ({ roles: [] })),
   })
-  .default(() => emptyConditions())
+  .default(() => mutableEmptyConditions())
 
-function emptyConditions() {
+/** Conditions that grant and deny nothing: the canonical default of `allow` and `deny`. */
+export const emptyConditions = (): RoleConditions => mutableEmptyConditions()
+
+function mutableEmptyConditions() {
   return {
     logins: [],
     node_labels: {},

@@ -25,12 +25,8 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb'
 import { createDynamoDbClient, type DynamoDbClient } from '../../lib/adapters/dynamodb/client.ts'
-import {
-  createStoreTable,
-  DYNAMODB_STORE_IAM_ACTIONS,
-  DynamoDbStore,
-  type DynamoDbStoreOptions,
-} from '../../lib/adapters/dynamodb/store.ts'
+import { DynamoDbStore, type DynamoDbStoreOptions } from '../../lib/adapters/dynamodb/store.ts'
+import { createStoreTable, DYNAMODB_STORE_IAM_ACTIONS } from '../../lib/adapters/dynamodb/table.ts'
 import { ManualClock } from '../../lib/clock.ts'
 import { runStoreConformance, type StoreHarness } from '../conformance/store.suite.ts'
 import { type AccessKey, freePort, type MotoServer, startMoto } from '../helpers/moto.ts'

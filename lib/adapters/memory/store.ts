@@ -4,7 +4,6 @@
  * durable adapters. Unit tests and HTTP tests build on it.
  */
 import { type Clock, systemClock } from '../../clock.ts'
-import { AlreadyExistsError, NotFoundError, RevisionMismatchError } from '../../errors.ts'
 import type {
   DeleteOptions,
   ListOptions,
@@ -23,6 +22,7 @@ import {
   expiryOf,
   isExpired,
   parseListOptions,
+  storeErrors,
 } from '../store-contract.ts'
 
 interface Entry {
@@ -38,6 +38,8 @@ export interface MemoryStoreOptions {
 
 export class MemoryStore implements Store {
   readonly #entries = new Map<string, Entry>()
+  /** Every key in #entries, ascending, so list() is a binary search plus a page-sized walk. */
+  readonly #sorted: string[] = []
   readonly #clock: Clock
   readonly #random: Random
   #closed = false
@@ -59,7 +61,7 @@ export class MemoryStore implements Store {
     checkKey(key)
     checkValue(value)
     const expiresMs = expiryOf(options)
-    if (this.#live(key)) throw new AlreadyExistsError(`an item with key "${key}" already exists`)
+    if (this.#live(key)) throw storeErrors.alreadyExists(key)
     return this.#write(key, value, expiresMs)
   }
 
@@ -80,7 +82,7 @@ export class MemoryStore implements Store {
     checkKey(key)
     checkValue(value)
     const expiresMs = expiryOf(options)
-    if (this.#live(key)?.revision !== expectedRevision) throw revisionMismatch(key)
+    if (this.#live(key)?.revision !== expectedRevision) throw storeErrors.revisionMismatch(key)
     return this.#write(key, value, expiresMs)
   }
 
@@ -89,11 +91,11 @@ export class MemoryStore implements Store {
     checkKey(key)
     const entry = this.#live(key)
     if (options?.revision !== undefined) {
-      if (entry?.revision !== options.revision) throw revisionMismatch(key)
+      if (entry?.revision !== options.revision) throw storeErrors.revisionMismatch(key)
     } else if (!entry) {
-      throw new NotFoundError(`no item with key "${key}"`)
+      throw storeErrors.notFound(key)
     }
-    this.#entries.delete(key)
+    this.#remove(key)
   }
 
   async list(prefix: string, options?: ListOptions): Promise<ListPage> {
@@ -101,30 +103,31 @@ export class MemoryStore implements Store {
     checkPrefix(prefix)
     const { limit, after } = parseListOptions(prefix, options)
     const nowMs = this.#clock.now().getTime()
-    const keys = [...this.#entries.keys()]
-      .filter((k) => k.startsWith(prefix) && (after === undefined || k > after))
-      .sort()
+    const keys = this.#sorted
+    let index = after === undefined ? lowerBound(keys, prefix) : upperBound(keys, after)
     const items: StoreItem[] = []
-    let index = 0
     for (; index < keys.length && items.length < limit; index++) {
       const key = keys[index] as string
+      if (!key.startsWith(prefix)) break
       const entry = this.#entries.get(key) as Entry
       if (!isExpired(entry.expiresMs, nowMs)) items.push(toItem(key, entry))
     }
+    const more = index < keys.length && (keys[index] as string).startsWith(prefix)
     const last = items.at(-1)
-    return index < keys.length && last ? { items, nextCursor: encodeCursor(last.key) } : { items }
+    return more && last ? { items, nextCursor: encodeCursor(last.key) } : { items }
   }
 
   async close(): Promise<void> {
     this.#closed = true
     this.#entries.clear()
+    this.#sorted.length = 0
   }
 
   #live(key: string): Entry | undefined {
     const entry = this.#entries.get(key)
     if (!entry) return undefined
     if (isExpired(entry.expiresMs, this.#clock.now().getTime())) {
-      this.#entries.delete(key) // lazy sweep; invisible either way
+      this.#remove(key) // lazy sweep; invisible either way
       return undefined
     }
     return entry
@@ -132,8 +135,15 @@ export class MemoryStore implements Store {
 
   #write(key: string, value: string, expiresMs: number | undefined): WriteResult {
     const revision = this.#random.uuid()
+    if (!this.#entries.has(key)) this.#sorted.splice(lowerBound(this.#sorted, key), 0, key)
     this.#entries.set(key, { value, revision, expiresMs })
     return { revision }
+  }
+
+  #remove(key: string): void {
+    if (!this.#entries.delete(key)) return
+    const at = lowerBound(this.#sorted, key)
+    if (this.#sorted[at] === key) this.#sorted.splice(at, 1)
   }
 
   #open(): void {
@@ -141,12 +151,26 @@ export class MemoryStore implements Store {
   }
 }
 
+/** Index of the first key >= `target`. */
+function lowerBound(keys: readonly string[], target: string): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((keys[mid] as string) < target) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Index of the first key > `target`. */
+function upperBound(keys: readonly string[], target: string): number {
+  const at = lowerBound(keys, target)
+  return keys[at] === target ? at + 1 : at
+}
+
 function toItem(key: string, entry: Entry): StoreItem {
   return entry.expiresMs === undefined
     ? { key, value: entry.value, revision: entry.revision }
     : { key, value: entry.value, revision: entry.revision, expires: new Date(entry.expiresMs) }
-}
-
-function revisionMismatch(key: string): RevisionMismatchError {
-  return new RevisionMismatchError(`item "${key}" is absent or at another revision`)
 }

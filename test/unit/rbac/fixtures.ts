@@ -2,6 +2,7 @@
  * Literal canonical documents for the RBAC tests: builders fill the empty defaults so a case
  * states only what it is about.
  */
+import { emptyConditions } from '../../../lib/resources/role.ts'
 import type {
   App,
   Database,
@@ -14,20 +15,7 @@ import type {
 } from '../../../lib/resources/types.ts'
 
 /** Every condition empty: grants nothing, denies nothing. */
-export const EMPTY_CONDITIONS: RoleConditions = {
-  logins: [],
-  node_labels: {},
-  db_labels: {},
-  db_names: [],
-  db_users: [],
-  kubernetes_labels: {},
-  kubernetes_groups: [],
-  kubernetes_users: [],
-  app_labels: {},
-  aws_role_arns: [],
-  rules: [],
-  impersonate: { roles: [] },
-}
+export const EMPTY_CONDITIONS: RoleConditions = emptyConditions()
 
 export interface RoleParts {
   readonly allow?: Partial<RoleConditions>

@@ -1,0 +1,42 @@
+/**
+ * What every CLI command gets: configuration, the opened store, the resource service, a logger
+ * and the output stream. Built once per invocation by {@link openContext}.
+ */
+import { openStore } from '../adapters/open-store.ts'
+import { type Clock, systemClock } from '../clock.ts'
+import type { Env } from '../config/env.ts'
+import { type Config, loadConfig } from '../config/load-config.ts'
+import { createLogger, type Logger } from '../log.ts'
+import type { Store } from '../ports/store.ts'
+import { ResourceService } from '../services/resource-service.ts'
+
+export interface CliContext {
+  readonly config: Config
+  readonly store: Store
+  readonly resources: ResourceService
+  readonly clock: Clock
+  readonly log: Logger
+  /** Writes a line of program output (results go to stdout, logs to stderr). */
+  readonly print: (text: string) => void
+}
+
+export interface CliIo {
+  readonly env: Env
+  readonly cwd: string
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+}
+
+export async function openContext(io: CliIo): Promise<CliContext> {
+  const config = loadConfig(io.env, io.cwd)
+  const clock = systemClock
+  const store = await openStore(config.store, { clock })
+  return {
+    config,
+    store,
+    clock,
+    resources: new ResourceService({ store, clock }),
+    log: createLogger(config.logLevel, io.stderr),
+    print: io.stdout,
+  }
+}

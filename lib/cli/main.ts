@@ -1,0 +1,86 @@
+/**
+ * The `credbroker` command line: parse → call lib → print. Exit codes: 0 success, 1 a clear
+ * error the user can act on (a BrokerError, printed as `error [CODE]: message`), 2 usage errors,
+ * 3 an internal error (details only in the log at debug level).
+ */
+import { BadRequestError, isBrokerError } from '../errors.ts'
+import { parseArgs } from './args.ts'
+import { applyCommand, createCommand, getCommand, removeCommand } from './commands/resources.ts'
+import { startCommand } from './commands/start.ts'
+import { type CliIo, openContext } from './context.ts'
+
+export const USAGE = `Usage: credbroker <command> [options]
+
+Commands:
+  start                   bootstrap the example cluster (examples/cluster) into the state
+                          and show what each example bot's roles can reach
+  get <kind>[/<name>]     print resources as YAML (kinds: role, bot, token, bot_instance,
+                          lock, db, kube_cluster, app, node)
+  create -f <file|dir>    create resources from YAML/JSON documents
+  apply -f <file|dir>     create or update resources
+  rm <kind>/<name>        delete a resource
+
+The state backend comes from the environment: CREDBROKER_STORE (embedded, memory, dynamodb),
+CREDBROKER_STATE_DIR (default .credbroker), CREDBROKER_DYNAMODB_TABLE, AWS_REGION.`
+
+const FLAGS = { file: { type: 'string', short: 'f' }, help: { type: 'boolean', short: 'h' } } as const
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs(argv, FLAGS)
+  } catch (err) {
+    io.stderr(`error: ${(err as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  const [command, ...rest] = parsed.positionals
+  if (parsed.flags.help || command === undefined || command === 'help') {
+    io.stdout(USAGE)
+    return command === undefined && !parsed.flags.help ? 2 : 0
+  }
+  try {
+    return await run(command, rest, parsed.flags, io)
+  } catch (err) {
+    if (isBrokerError(err)) {
+      io.stderr(`error [${err.code}]: ${err.message}`)
+      return err instanceof BadRequestError && err.message.startsWith('unknown command') ? 2 : 1
+    }
+    io.stderr(`internal error: ${(err as Error).message ?? String(err)}`)
+    return 3
+  }
+}
+
+async function run(
+  command: string,
+  args: readonly string[],
+  flags: Readonly<Record<string, string | boolean>>,
+  io: CliIo,
+): Promise<number> {
+  const file = typeof flags.file === 'string' ? flags.file : undefined
+  const needFile = () => {
+    if (file === undefined) throw new BadRequestError(`${command} needs -f <file|dir>`)
+    return file
+  }
+  const commands: Record<string, () => Promise<number>> = {
+    start: async () => withContext(io, (ctx) => startCommand(ctx, io.cwd)),
+    get: async () => withContext(io, (ctx) => getCommand(ctx, args[0])),
+    create: async () => withContext(io, (ctx) => createCommand(ctx, needFile())),
+    apply: async () => withContext(io, (ctx) => applyCommand(ctx, needFile())),
+    rm: async () => withContext(io, (ctx) => removeCommand(ctx, args[0])),
+  }
+  const handler = commands[command]
+  if (!handler) throw new BadRequestError(`unknown command "${command}"; run credbroker help`)
+  return handler()
+}
+
+async function withContext(
+  io: CliIo,
+  body: (ctx: Awaited<ReturnType<typeof openContext>>) => Promise<number>,
+) {
+  const ctx = await openContext(io)
+  try {
+    return await body(ctx)
+  } finally {
+    await ctx.store.close()
+  }
+}
