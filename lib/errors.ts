@@ -25,6 +25,8 @@ export type BrokerErrorCode =
   | 'ERR_THROTTLED'
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_UPSTREAM_UNAVAILABLE'
+  /** Only in HTTP responses: an unexpected failure whose details stay in the server's log. */
+  | 'ERR_INTERNAL'
 
 /** HTTP statuses a {@link BrokerError} may carry. */
 export type BrokerErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503

@@ -12,8 +12,9 @@ import { type CliIo, openContext } from './context.ts'
 export const USAGE = `Usage: credbroker <command> [options]
 
 Commands:
-  start                   bootstrap the example cluster (examples/cluster) into the state
-                          and show what each example bot's roles can reach
+  start [--oneshot]       the embedded main job: a local auth service with the example
+                          cluster (examples/cluster) and the example bot (examples/bot.yaml)
+                          writing real credentials; renews until Ctrl-C
   get <kind>[/<name>]     print resources as YAML (kinds: role, bot, token, bot_instance,
                           lock, db, kube_cluster, app, node)
   create -f <file|dir>    create resources from YAML/JSON documents
@@ -23,7 +24,11 @@ Commands:
 The state backend comes from the environment: CREDBROKER_STORE (embedded, memory, dynamodb),
 CREDBROKER_STATE_DIR (default .credbroker), CREDBROKER_DYNAMODB_TABLE, AWS_REGION.`
 
-const FLAGS = { file: { type: 'string', short: 'f' }, help: { type: 'boolean', short: 'h' } } as const
+const FLAGS = {
+  file: { type: 'string', short: 'f' },
+  help: { type: 'boolean', short: 'h' },
+  oneshot: { type: 'boolean' },
+} as const
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>
@@ -62,7 +67,8 @@ async function run(
     return file
   }
   const commands: Record<string, () => Promise<number>> = {
-    start: async () => withContext(io, (ctx) => startCommand(ctx, io.cwd)),
+    start: async () =>
+      withContext(io, (ctx) => startCommand(ctx, io.cwd, { oneshot: flags.oneshot === true })),
     get: async () => withContext(io, (ctx) => getCommand(ctx, args[0])),
     create: async () => withContext(io, (ctx) => createCommand(ctx, needFile())),
     apply: async () => withContext(io, (ctx) => applyCommand(ctx, needFile())),

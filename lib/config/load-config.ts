@@ -11,10 +11,12 @@
  * | `AWS_REGION`                  | region (required for `dynamodb`)                    |                   |
  * | `CREDBROKER_CLUSTER_NAME`     | the cluster's name, written into every certificate  | `credbroker.local`|
  * | `CREDBROKER_LOG_LEVEL`        | `debug`, `info`, `warn` or `error`                  | `info`            |
+ * | `CREDBROKER_LISTEN`           | `host:port` the local auth service listens on       | `127.0.0.1:3025`  |
  *
  * Nothing in `lib/` reads `process.env` except {@link loadConfig}'s default argument.
  */
 import { resolve } from 'node:path'
+import { InvalidConfigError } from '../errors.ts'
 import type { LogLevel } from '../log.ts'
 import { deepFreeze, type Env, matching, oneOf, optionalString, optionalUrl, requiredString } from './env.ts'
 
@@ -32,6 +34,8 @@ export interface Config {
   readonly clusterName: string
   readonly logLevel: LogLevel
   readonly store: StoreConfig
+  /** Where the locally served auth service listens (the CLI's `start`). */
+  readonly listen: { readonly host: string; readonly port: number }
 }
 
 const STORE_KINDS = ['embedded', 'memory', 'dynamodb'] as const
@@ -53,7 +57,25 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     clusterName: matching(env, 'CREDBROKER_CLUSTER_NAME', CLUSTER_NAME, 'a DNS name', 'credbroker.local'),
     logLevel: oneOf(env, 'CREDBROKER_LOG_LEVEL', LOG_LEVELS, 'info'),
     store: storeConfig(env, cwd),
+    listen: listenConfig(env),
   })
+}
+
+const LISTEN = /^(\d{1,3}(\.\d{1,3}){3}|localhost|\[[0-9a-f:]+\]):(\d{1,5})$/
+
+function listenConfig(env: Env): Config['listen'] {
+  const value = matching(
+    env,
+    'CREDBROKER_LISTEN',
+    LISTEN,
+    'host:port such as 127.0.0.1:3025',
+    '127.0.0.1:3025',
+  )
+  const colon = value.lastIndexOf(':')
+  const port = Number(value.slice(colon + 1))
+  if (port < 1 || port > 65535)
+    throw new InvalidConfigError('CREDBROKER_LISTEN', `port must be 1-65535 (got ${port})`)
+  return { host: value.slice(0, colon), port }
 }
 
 function storeConfig(env: Env, cwd: string): StoreConfig {

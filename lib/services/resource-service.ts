@@ -20,6 +20,7 @@
  * await resources.update({ ...role, spec: newSpec }, { revision: role.metadata.revision })
  */
 import { type Clock, systemClock } from '../clock.ts'
+import { deepFreeze } from '../config/env.ts'
 import {
   AlreadyExistsError,
   InvalidResourceError,
@@ -67,9 +68,18 @@ const DISPLAY_NAMES: Readonly<Record<ResourceKind, string>> = {
   node: 'node',
 }
 
+/** Decoded documents kept per service, by key and revision (see {@link ResourceService}). */
+const DECODE_CACHE_LIMIT = 1024
+
 export class ResourceService {
   readonly #store: Store
   readonly #clock: Clock
+  /**
+   * Validated documents by `key@revision`. A revision names one immutable value of a key (the
+   * store never reuses revisions), so a hit skips JSON parsing and schema validation — the bulk
+   * of a read's cost on the issuance path. Cached documents are deeply frozen.
+   */
+  readonly #decoded = new Map<string, Resource>()
 
   constructor(options: ResourceServiceOptions) {
     this.#store = options.store
@@ -106,7 +116,7 @@ export class ResourceService {
   async get<K extends ResourceKind>(kind: K, name: string): Promise<ResourceOf<K>> {
     const item = await this.#store.get(resourceKey(kind, name))
     if (!item) throw notFound(kind, name)
-    return decode(kind, item)
+    return this.#decode(kind, item)
   }
 
   /** Lists live resources of one kind in name order, one page at a time. */
@@ -115,7 +125,7 @@ export class ResourceService {
       ...(options.limit !== undefined && { limit: options.limit }),
       ...(options.cursor !== undefined && { cursor: options.cursor }),
     })
-    const items = page.items.map((item) => decode(kind, item))
+    const items = page.items.map((item) => this.#decode(kind, item))
     return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor }
   }
 
@@ -167,6 +177,17 @@ export class ResourceService {
     } catch (err) {
       throw translate(err, kind, name)
     }
+  }
+
+  #decode<K extends ResourceKind>(kind: K, item: StoreItem): ResourceOf<K> {
+    const cacheKey = `${item.key}@${item.revision}`
+    const hit = this.#decoded.get(cacheKey)
+    if (hit?.kind === kind) return hit as ResourceOf<K>
+    const resource = deepFreeze(decode(kind, item))
+    if (this.#decoded.size >= DECODE_CACHE_LIMIT)
+      this.#decoded.delete(this.#decoded.keys().next().value as string)
+    this.#decoded.set(cacheKey, resource)
+    return resource
   }
 
   #validate(doc: unknown): Resource {

@@ -1,97 +1,103 @@
 /**
- * `credbroker start`: bootstraps the example cluster into the configured state and shows what
- * each example bot's roles can reach. Re-running reuses the state: unchanged documents are left
- * alone, changed ones are updated.
- *
- * The auth service and the bot that writes credentials are not part of this release yet; this
- * command runs the parts that exist (state store, resource model, RBAC).
+ * `credbroker start`: the embedded main job. Starts the auth service on a loopback address with
+ * the embedded store, applies the example cluster, joins the example bot (a fresh join token is
+ * minted when the bot has no stored identity) and writes its outputs, prints what was written,
+ * then keeps renewing until interrupted (`--oneshot` stops after the first cycle). Running it
+ * again reuses the state: same CAs, same bot instance, renewed identity.
  */
-import { resolve } from 'node:path'
-import { NotFoundError } from '../../errors.ts'
-import { canUseDatabase, logins, resourceVisible } from '../../rbac/index.ts'
-import type { Bot, RegisteredResource, Role } from '../../resources/types.ts'
-import { applyResources } from '../../services/apply.ts'
-import type { ResourceService } from '../../services/resource-service.ts'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, relative, resolve } from 'node:path'
+import { addJoinToken } from '../../auth/bots.ts'
+import { AuthClient } from '../../bot/auth-client.ts'
+import { type CycleResult, runCycle, runDaemon } from '../../bot/bot.ts'
+import { parseBotConfig } from '../../bot/config.ts'
+import { openBotDestinations } from '../../bot/destinations.ts'
 import type { CliContext } from '../context.ts'
-import { loadDocuments } from '../load-documents.ts'
+import { startLocalCluster } from '../local-cluster.ts'
+import { abortOnSignals, reloadSignal, sleepUntil } from '../signals.ts'
 import { renderTable } from '../table.ts'
 
-export const EXAMPLE_CLUSTER_DIR = 'examples/cluster'
+export const EXAMPLE_BOT_CONFIG = 'examples/bot.yaml'
 
-export async function startCommand(ctx: CliContext, cwd: string): Promise<number> {
-  const docs = loadDocuments(resolve(cwd, EXAMPLE_CLUSTER_DIR))
-  const results = await applyResources(ctx.resources, docs)
-  ctx.print(`State: ${describeStore(ctx)}\n`)
-  ctx.print(
-    renderTable(
-      ['KIND', 'NAME', 'ACTION', 'REVISION'],
-      results.map((r) => [r.kind, r.name, r.action, r.revision]),
-    ),
-  )
-  const bots = docs.filter((d): d is Bot => d.kind === 'bot')
-  const registered = docs.filter((d): d is RegisteredResource =>
-    ['db', 'node', 'app', 'kube_cluster'].includes(d.kind),
-  )
-  for (const bot of bots) {
-    const roles = await rolesOf(ctx.resources, bot.spec.roles)
-    ctx.print(`\nBot "${bot.metadata.name}" (roles ${bot.spec.roles.join(', ')}) can reach:\n`)
+export async function startCommand(
+  ctx: CliContext,
+  cwd: string,
+  options: { oneshot: boolean },
+): Promise<number> {
+  const cluster = await startLocalCluster(ctx, cwd)
+  try {
+    // The example's relative paths (.credbroker/…) resolve against the state directory's parent:
+    // the working directory by default, a test's temporary directory when the state lives there.
+    const baseDir = ctx.config.store.kind === 'embedded' ? dirname(ctx.config.store.stateDir) : cwd
+    const { config, warnings } = parseBotConfig(readFileSync(resolve(cwd, EXAMPLE_BOT_CONFIG), 'utf8'), {
+      baseDir,
+      source: EXAMPLE_BOT_CONFIG,
+    })
+    for (const warning of warnings) ctx.log.warn(warning)
+    const { storage, destinations } = openBotDestinations(config, ctx.clock)
+    if ((await storage.read('state.json')) === undefined && config.onboarding.joinMethod === 'token') {
+      await mintToken(ctx, cluster.service.deps, config.onboarding.token)
+    }
+    const deps = {
+      config,
+      client: new AuthClient({ baseUrl: cluster.url }),
+      storage,
+      destinations,
+      clock: ctx.clock,
+      log: ctx.log,
+    }
+    const first = await runCycle(deps)
+    ctx.print(summary(baseDir, cluster.url, first, cluster.adminDir))
+    if (options.oneshot || first.outputs.some((o) => !o.ok)) return first.outputs.every((o) => o.ok) ? 0 : 1
     ctx.print(
-      renderTable(
-        ['RESOURCE', 'VISIBLE', 'GRANTS OR REASON'],
-        registered.map((r) => reach(roles, r)),
-      ),
+      `\nRenewing every ${Math.round(config.lifetime.renewalIntervalMs / 60_000)}m; SIGHUP renews now; Ctrl-C stops.`,
+    )
+    const signal = abortOnSignals()
+    await runDaemon(deps, { signal, wake: reloadSignal, sleep: sleepUntil, random: Math.random })
+    return 0
+  } finally {
+    await cluster.close()
+  }
+}
+
+/** Writes a fresh join token where the bot config reads it (0600). */
+async function mintToken(
+  ctx: CliContext,
+  deps: Parameters<typeof addJoinToken>[0],
+  source: { kind: string; path?: string },
+) {
+  if (source.kind !== 'file' || source.path === undefined) return
+  const { token } = await addJoinToken(deps, 'example')
+  mkdirSync(dirname(source.path), { recursive: true, mode: 0o700 })
+  writeFileSync(source.path, `${token}\n`, { mode: 0o600 })
+  chmodSync(source.path, 0o600)
+  ctx.log.info('minted a join token for bot "example"', { file: source.path })
+}
+
+function summary(cwd: string, url: string, cycle: CycleResult, adminDir?: string): string {
+  const rows = cycle.outputs.map((o) =>
+    o.ok
+      ? [
+          o.output,
+          relative(cwd, o.destination.replace(/^directory /, '')) || '.',
+          o.issued.identity.logins.join(',') || '-',
+          o.issued.not_after,
+        ]
+      : [o.output, o.destination, '-', `FAILED ${o.code}: ${o.message}`],
+  )
+  const lines = [
+    `Auth service: ${url}  (bot instance ${cycle.identity.botInstanceId}, generation ${cycle.identity.generation})`,
+    '',
+    renderTable(['OUTPUT', 'PATH', 'PRINCIPALS', 'EXPIRES'], rows),
+  ]
+  const ssh = cycle.outputs.find((o) => o.ok && o.issued.identity.logins.length > 0)
+  if (ssh?.ok) {
+    const dir = relative(cwd, ssh.destination.replace(/^directory /, ''))
+    lines.push(
+      '',
+      `Try it: ssh -F ${dir}/ssh_config ${ssh.issued.identity.logins[0]}@<host>   |   openssl x509 -in ${dir}/tlscert -noout -subject`,
     )
   }
-  ctx.log.info('example cluster applied', {
-    created: results.filter((r) => r.action === 'created').length,
-    updated: results.filter((r) => r.action === 'updated').length,
-    unchanged: results.filter((r) => r.action === 'unchanged').length,
-  })
-  return 0
-}
-
-function describeStore(ctx: CliContext): string {
-  const store = ctx.config.store
-  switch (store.kind) {
-    case 'embedded':
-      return `embedded SQLite in ${store.stateDir}`
-    case 'memory':
-      return 'memory (nothing is kept after exit)'
-    case 'dynamodb':
-      return `DynamoDB table ${store.tableName} (${store.region})`
-  }
-}
-
-async function rolesOf(resources: ResourceService, names: readonly string[]): Promise<Role[]> {
-  const roles: Role[] = []
-  for (const name of names) {
-    try {
-      roles.push(await resources.get('role', name))
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err
-    }
-  }
-  return roles
-}
-
-function reach(roles: readonly Role[], resource: RegisteredResource): string[] {
-  const label = `${resource.kind}/${resource.metadata.name}`
-  const visible = resourceVisible(roles, resource)
-  if (!visible.allowed) return [label, 'no', visible.reason]
-  switch (resource.kind) {
-    case 'node':
-      return [label, 'yes', `logins: ${logins(roles).join(', ') || 'none'}`]
-    case 'db': {
-      const granting = roles.flatMap((r) =>
-        r.spec.allow.db_users.map((user) => ({ user, names: r.spec.allow.db_names })),
-      )
-      const usable = granting.filter(({ user, names }) =>
-        names.some((name) => canUseDatabase(roles, resource, { user, name }).allowed),
-      )
-      const text = usable.map(({ user, names }) => `${user}@${names.join('|')}`).join(', ')
-      return [label, 'yes', `db users@names: ${text || 'none'}`]
-    }
-    default:
-      return [label, 'yes', visible.reason]
-  }
+  if (adminDir) lines.push(`Admin identity: ${relative(cwd, adminDir)}/ (key, tlscert)`)
+  return lines.join('\n')
 }

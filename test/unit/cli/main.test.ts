@@ -1,51 +1,60 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { main } from '../../../lib/cli/main.ts'
+import { freePort } from '../../helpers/moto.ts'
 
 describe('credbroker CLI', () => {
   let dir: string
   let out: string[]
   let err: string[]
+  let port: number
   const run = (...argv: string[]) =>
     main(argv, {
-      env: { CREDBROKER_STATE_DIR: join(dir, 'state'), CREDBROKER_LOG_LEVEL: 'warn' },
+      env: {
+        CREDBROKER_STATE_DIR: join(dir, '.credbroker'),
+        CREDBROKER_LOG_LEVEL: 'warn',
+        CREDBROKER_LISTEN: `127.0.0.1:${port}`,
+      },
       cwd: process.cwd(),
       stdout: (t) => out.push(t),
       stderr: (t) => err.push(t),
     })
 
-  beforeEach(() => {
+  beforeEach(async () => {
+    port = await freePort()
     dir = mkdtempSync(join(tmpdir(), 'credbroker-cli-'))
     out = []
     err = []
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('ok/start bootstraps the example cluster, and a second run reuses the state', async () => {
-    assert.equal(await run('start'), 0)
+  it('ok/start --oneshot serves the auth service, joins the bot and writes its output; a second run reuses the state', async () => {
+    assert.equal(await run('start', '--oneshot'), 0, err.join('\n'))
     const first = out.join('\n')
-    assert.match(first, /role\s+machine-id-db\s+created/)
-    assert.match(first, /db\/example\s+yes\s+db users@names: alice@example/)
-    assert.match(first, /node\/localhost\s+yes\s+logins: alice, credbroker/)
+    assert.match(first, /generation 1\)/)
+    assert.match(first, /^ssh\s+\.credbroker\/out\/ssh\s+alice,credbroker\s+\d{4}-/m)
+    assert.ok(
+      readFileSync(join(dir, '.credbroker/out/ssh/tlscert'), 'utf8').startsWith(
+        '-----BEGIN CERTIFICATE-----',
+      ),
+    )
     out = []
-    assert.equal(await run('start'), 0)
-    const second = out.join('\n')
-    assert.doesNotMatch(second, /created|updated/)
-    assert.equal(second.match(/unchanged/g)?.length, 5)
+    assert.equal(await run('start', '--oneshot'), 0, err.join('\n'))
+    assert.match(out.join('\n'), /generation 2\)/)
   })
 
   it('ok/get prints YAML of one resource and of a kind', async () => {
-    await run('start')
+    assert.equal(await run('start', '--oneshot'), 0)
     out = []
     assert.equal(await run('get', 'role/machine-id-db'), 0)
     assert.match(out.join('\n'), /^kind: role\n/)
     assert.match(out.join('\n'), /db_names:\n\s+- example/)
     out = []
     assert.equal(await run('get', 'role'), 0)
-    assert.equal(out.join('\n').match(/^kind: role$/gm)?.length, 2)
+    assert.equal(out.join('\n').match(/^kind: role$/gm)?.length, 3) // access, machine-id-db, admin
   })
 
   it('fail/get of a missing database says database "x" not found', async () => {

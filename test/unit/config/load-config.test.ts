@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       clusterName: 'credbroker.local',
       logLevel: 'info',
       store: { kind: 'embedded', stateDir: '/srv/app/.credbroker' },
+      listen: { host: '127.0.0.1', port: 3025 },
     })
   })
 
@@ -69,6 +70,8 @@ describe('loadConfig', () => {
       /http or https/,
     ],
     ['bad cluster name', { CREDBROKER_CLUSTER_NAME: 'Not A Name' }, 'CREDBROKER_CLUSTER_NAME', /DNS name/],
+    ['bad listen address', { CREDBROKER_LISTEN: '127.0.0.1' }, 'CREDBROKER_LISTEN', /host:port/],
+    ['bad listen port', { CREDBROKER_LISTEN: '127.0.0.1:70000' }, 'CREDBROKER_LISTEN', /1-65535/],
     ['bad log level', { CREDBROKER_LOG_LEVEL: 'loud' }, 'CREDBROKER_LOG_LEVEL', /debug, info, warn, error/],
   ]
   for (const [name, env, field, message] of failures) {

@@ -1,0 +1,28 @@
+/** In-memory {@link KeyStore} for tests and the memory state mode: keys die with the process. */
+import { NotFoundError } from '../../errors.ts'
+import type { KeyStore } from '../../ports/key-store.ts'
+import type { SignatureAlgorithm, Signer } from '../../ports/signer.ts'
+import { cryptoRandom, type Random } from '../../random.ts'
+import { LocalSigner } from '../local/signer.ts'
+
+export class MemoryKeyStore implements KeyStore {
+  readonly #keys = new Map<string, Signer>()
+  readonly #random: Random
+
+  constructor(options: { random?: Random } = {}) {
+    this.#random = options.random ?? cryptoRandom
+  }
+
+  async generate(algorithm: SignatureAlgorithm, label: string): Promise<{ ref: string; signer: Signer }> {
+    const ref = `memory:${label}:${this.#random.uuid()}`
+    const signer = LocalSigner.generate(algorithm)
+    this.#keys.set(ref, signer)
+    return { ref, signer }
+  }
+
+  async signer(ref: string): Promise<Signer> {
+    const signer = this.#keys.get(ref)
+    if (!signer) throw new NotFoundError(`CA key ${ref} not found`)
+    return signer
+  }
+}

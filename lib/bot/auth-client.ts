@@ -1,0 +1,151 @@
+/**
+ * The bot's client for the auth HTTP API. `fetch` is injectable: tests route it to
+ * `app.request`, production uses the global one. Authenticated calls sign each request with
+ * proof of possession of the current identity's key.
+ */
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
+import type { IssueResponse } from '../auth/issue-response.ts'
+import { createPopSigner, type PopSigner } from '../auth/pop/client.ts'
+import type { Clock } from '../clock.ts'
+import { type BrokerErrorCode, UpstreamUnavailableError } from '../errors.ts'
+import type { Random } from '../random.ts'
+import { RemoteError } from './remote-error.ts'
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
+
+export interface AuthClientOptions {
+  /** Base URL of the auth service, e.g. `http://127.0.0.1:3025`. */
+  readonly baseUrl: string
+  readonly fetch?: Fetch
+  readonly clock?: Clock
+  readonly random?: Random
+  /** Per-request timeout. */
+  readonly timeoutMs?: number
+}
+
+/** The key and certificate a client authenticates with. */
+export interface ClientIdentity {
+  readonly key: KeyObject
+  readonly tlsCertPem: string
+}
+
+export interface CaBundleResponse {
+  readonly cluster_name: string
+  readonly tls: {
+    readonly user: readonly string[]
+    readonly host: readonly string[]
+    readonly db: readonly string[]
+  }
+  readonly ssh: { readonly user: readonly string[]; readonly host: readonly string[] }
+  readonly known_hosts: string
+  readonly jwks: { readonly keys: readonly object[] }
+}
+
+export class AuthClient {
+  readonly #base: string
+  readonly #fetch: Fetch
+  readonly #options: AuthClientOptions
+  #signer: { identity: ClientIdentity; pop: PopSigner } | undefined
+
+  constructor(options: AuthClientOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, '')
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init))
+    this.#options = options
+  }
+
+  ping(): Promise<{ cluster_name: string; public_addr: string }> {
+    return this.#call('GET', '/v1/ping')
+  }
+
+  cas(): Promise<CaBundleResponse> {
+    return this.#call('GET', '/v1/cas')
+  }
+
+  join(token: string, publicKeyPem: string, ttlSeconds: number): Promise<IssueResponse> {
+    return this.#call('POST', '/v1/join', { token, public_key: publicKeyPem, ttl_seconds: ttlSeconds })
+  }
+
+  renew(as: ClientIdentity, publicKeyPem: string, ttlSeconds: number): Promise<IssueResponse> {
+    return this.#call('POST', '/v1/renew', { public_key: publicKeyPem, ttl_seconds: ttlSeconds }, as)
+  }
+
+  certs(
+    as: ClientIdentity,
+    req: { publicKeyPem: string; roles: readonly string[]; ttlSeconds: number },
+  ): Promise<IssueResponse> {
+    const body = { public_key: req.publicKeyPem, roles: req.roles, ttl_seconds: req.ttlSeconds }
+    return this.#call('POST', '/v1/certs', body, as)
+  }
+
+  heartbeat(
+    as: ClientIdentity,
+    beat: {
+      hostname: string
+      version: string
+      one_shot: boolean
+      is_startup: boolean
+      uptime_seconds: number
+    },
+  ): Promise<unknown> {
+    return this.#call('POST', '/v1/heartbeat', beat, as)
+  }
+
+  /** Any authenticated call, for admin tooling. */
+  request<T>(as: ClientIdentity, method: string, path: string, body?: unknown): Promise<T> {
+    return this.#call(method, path, body, as)
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown, as?: ClientIdentity): Promise<T> {
+    const url = `${this.#base}${path}`
+    const text = body === undefined ? undefined : JSON.stringify(body)
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (text !== undefined) headers['content-type'] = 'application/json'
+    if (as)
+      headers.authorization = await this.#pop(as).sign({
+        method,
+        url,
+        ...(text !== undefined && { body: text }),
+      })
+    let response: Response
+    try {
+      response = await this.#fetch(url, {
+        method,
+        headers,
+        ...(text !== undefined && { body: text }),
+        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
+      })
+    } catch (err) {
+      throw new UpstreamUnavailableError(`auth server ${this.#base} is unreachable`, { cause: err })
+    }
+    const payload = (await response.json().catch(() => undefined)) as
+      | { code?: string; message?: string }
+      | undefined
+    if (!response.ok) {
+      throw new RemoteError(
+        (payload?.code ?? 'ERR_UPSTREAM_UNAVAILABLE') as BrokerErrorCode,
+        response.status,
+        payload?.message ?? `auth server answered HTTP ${response.status}`,
+      )
+    }
+    return payload as T
+  }
+
+  #pop(identity: ClientIdentity): PopSigner {
+    if (this.#signer?.identity !== identity) {
+      const leaf = new X509Certificate(identity.tlsCertPem)
+      this.#signer = {
+        identity,
+        pop: createPopSigner({
+          key: identity.key,
+          chain: [leaf.raw],
+          ...(this.#options.clock && { clock: this.#options.clock }),
+          ...(this.#options.random && { random: this.#options.random }),
+        }),
+      }
+    }
+    return this.#signer.pop
+  }
+}
+
+/** Loads a PKCS #8 PEM private key. */
+export const privateKeyFromPem = (pem: string): KeyObject => createPrivateKey({ key: pem, format: 'pem' })

@@ -1,0 +1,150 @@
+/**
+ * The bot's own identity: obtained by joining, renewed every cycle, persisted in the bot's
+ * storage destination as one atomic set (key, certificates and state together), so a crash never
+ * leaves a key from one issuance beside a certificate from another.
+ *
+ * - No stored identity → join with the onboarding token.
+ * - Stored identity still valid → renew it (renewable) with a fresh key.
+ * - Stored identity expired → log the guide's "Identity has expired" error and join again, which
+ *   works only with a fresh token (`bots instances add`).
+ * - The onboarding token changed (its hash differs from the one stored) → the stored identity is
+ *   discarded and the bot joins with the new token: the documented way to reset a locked bot.
+ */
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { IssueResponse } from '../auth/issue-response.ts'
+import type { Clock } from '../clock.ts'
+import { InvalidConfigError } from '../errors.ts'
+import type { Logger } from '../log.ts'
+import type { Destination } from '../ports/destination.ts'
+import type { AuthClient, ClientIdentity } from './auth-client.ts'
+import type { BotConfig, TokenSource } from './config.ts'
+import { identityFields } from './identity-summary.ts'
+import { generateClientKey } from './keys.ts'
+
+export interface BotIdentity extends ClientIdentity {
+  readonly notAfter: Date
+  readonly generation: number
+  readonly botInstanceId: string
+}
+
+interface StoredState {
+  readonly bot_instance_id: string
+  readonly generation: number
+  readonly not_after: string
+  /** SHA-256 of the token this identity was joined with (detects a new onboarding token). */
+  readonly token_hash?: string
+}
+
+export interface BotIdentityDeps {
+  readonly config: BotConfig
+  readonly client: AuthClient
+  readonly storage: Destination
+  readonly clock: Clock
+  readonly log: Logger
+}
+
+/** Joins or renews as needed; returns the identity to act with. */
+export async function refreshBotIdentity(deps: BotIdentityDeps): Promise<BotIdentity> {
+  const token = readToken(deps.config)
+  let stored = await loadStored(deps.storage)
+  if (
+    stored &&
+    token !== undefined &&
+    stored.state.token_hash !== undefined &&
+    stored.state.token_hash !== hash(token)
+  ) {
+    deps.log.info('the onboarding token changed: discarding the stored identity and joining again')
+    stored = undefined
+  }
+  const ttlSeconds = Math.round(deps.config.lifetime.ttlMs / 1000)
+  const now = deps.clock.now()
+  if (stored && stored.identity.notAfter > now) {
+    const key = generateClientKey()
+    const issued = await deps.client.renew(stored.identity, key.publicPem, ttlSeconds)
+    deps.log.info('Successfully renewed bot identity', identityFields(issued))
+    return persist(deps.storage, key.privatePem, issued, stored.state.token_hash)
+  }
+  if (stored) {
+    deps.log.error('Identity has expired. The renewal is likely to fail.', {
+      expires: stored.identity.notAfter.toISOString(),
+      'current time': now.toISOString(),
+    })
+  }
+  if (token === undefined) {
+    throw new InvalidConfigError(
+      'onboarding.token',
+      'no valid stored identity and no join token to join with',
+    )
+  }
+  const key = generateClientKey()
+  const issued = await deps.client.join(token, key.publicPem, ttlSeconds)
+  deps.log.info('Successfully joined', identityFields(issued))
+  return persist(deps.storage, key.privatePem, issued, hash(token))
+}
+
+async function persist(
+  storage: Destination,
+  keyPem: string,
+  issued: IssueResponse,
+  tokenHash?: string,
+): Promise<BotIdentity> {
+  const state: StoredState = {
+    bot_instance_id: issued.identity.bot_instance_id ?? '',
+    generation: issued.identity.generation,
+    not_after: issued.not_after,
+    ...(tokenHash !== undefined && { token_hash: tokenHash }),
+  }
+  await storage.write(
+    new Map([
+      ['key', keyPem],
+      ['tlscert', issued.tls_cert],
+      ['key-cert.pub', `${issued.ssh_cert}\n`],
+      ['state.json', `${JSON.stringify(state, null, 2)}\n`],
+    ]),
+    { issuanceId: issued.serial },
+  )
+  return toIdentity(keyPem, issued.tls_cert, state)
+}
+
+async function loadStored(
+  storage: Destination,
+): Promise<{ identity: BotIdentity; state: StoredState } | undefined> {
+  const files = await storage.readAll()
+  const key = files.get('key')
+  const cert = files.get('tlscert')
+  const stateBytes = files.get('state.json')
+  if (!key || !cert || !stateBytes) return undefined
+  const state = JSON.parse(Buffer.from(stateBytes).toString('utf8')) as StoredState
+  return {
+    identity: toIdentity(Buffer.from(key).toString('utf8'), Buffer.from(cert).toString('utf8'), state),
+    state,
+  }
+}
+
+function toIdentity(keyPem: string, certPem: string, state: StoredState): BotIdentity {
+  return {
+    key: createPrivateKey(keyPem),
+    tlsCertPem: certPem,
+    notAfter: new Date(new X509Certificate(certPem).validTo),
+    generation: state.generation,
+    botInstanceId: state.bot_instance_id,
+  }
+}
+
+function readToken(config: BotConfig): string | undefined {
+  if (config.onboarding.joinMethod !== 'token') return undefined
+  return readTokenSource(config.onboarding.token)
+}
+
+function readTokenSource(source: TokenSource): string | undefined {
+  if (source.kind === 'value') return source.value
+  try {
+    const value = readFileSync(source.path, 'utf8').trim()
+    return value === '' ? undefined : value
+  } catch {
+    return undefined // no token file: fine while a stored identity is valid
+  }
+}
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex')

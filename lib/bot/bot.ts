@@ -1,0 +1,134 @@
+/**
+ * The bot (the `tbot` of credbroker): each cycle it refreshes its own identity, then for every
+ * output impersonates the output's roles and writes the credentials to the output's destination.
+ * One-shot mode runs one cycle; daemon mode repeats every renewal interval (±10% jitter), backs
+ * off on errors, and runs at once when asked (SIGHUP/SIGUSR1 in the CLI).
+ */
+import type { IssueResponse } from '../auth/issue-response.ts'
+import type { Clock } from '../clock.ts'
+import { isBrokerError } from '../errors.ts'
+import type { Logger } from '../log.ts'
+import type { Destination } from '../ports/destination.ts'
+import type { AuthClient, CaBundleResponse } from './auth-client.ts'
+import { type BotIdentity, refreshBotIdentity } from './bot-identity.ts'
+import type { BotConfig, OutputConfig } from './config.ts'
+import { identityFields } from './identity-summary.ts'
+import { generateClientKey } from './keys.ts'
+import { identityArtifacts } from './outputs/identity.ts'
+
+export interface BotDeps {
+  readonly config: BotConfig
+  readonly client: AuthClient
+  readonly storage: Destination
+  /** One destination per output, by output name. */
+  readonly destinations: ReadonlyMap<string, Destination>
+  readonly clock: Clock
+  readonly log: Logger
+}
+
+export type OutputResult =
+  | {
+      readonly output: string
+      readonly ok: true
+      readonly destination: string
+      readonly issued: IssueResponse
+    }
+  | {
+      readonly output: string
+      readonly ok: false
+      readonly destination: string
+      readonly code: string
+      readonly message: string
+    }
+
+export interface CycleResult {
+  readonly identity: BotIdentity
+  readonly outputs: readonly OutputResult[]
+}
+
+/** One cycle: refresh the bot identity, then renew every output. Output failures do not stop the others. */
+export async function runCycle(deps: BotDeps): Promise<CycleResult> {
+  const identity = await refreshBotIdentity(deps)
+  const cas = await deps.client.cas()
+  const outputs: OutputResult[] = []
+  for (const output of deps.config.outputs) outputs.push(await renewOutput(deps, identity, cas, output))
+  return { identity, outputs }
+}
+
+async function renewOutput(
+  deps: BotDeps,
+  identity: BotIdentity,
+  cas: CaBundleResponse,
+  output: OutputConfig,
+): Promise<OutputResult> {
+  const destination = deps.destinations.get(output.name)
+  if (!destination) throw new TypeError(`no destination built for output ${output.name}`)
+  const where = destination.describe()
+  try {
+    if (output.type !== 'identity') {
+      throw new TypeError(`output type ${output.type} is not supported by this release`)
+    }
+    const key = generateClientKey()
+    const issued = await deps.client.certs(identity, {
+      publicKeyPem: key.publicPem,
+      roles: output.roles,
+      ttlSeconds: Math.round(output.lifetime.ttlMs / 1000),
+    })
+    const dir = output.destination.type === 'directory' ? output.destination.path : undefined
+    await destination.write(
+      identityArtifacts({ key, issued, cas, ...(dir !== undefined && { directory: dir }) }),
+      {
+        issuanceId: issued.serial,
+      },
+    )
+    deps.log.info(`Successfully renewed impersonated certificates for ${where}`, identityFields(issued))
+    return { output: output.name, ok: true, destination: where, issued }
+  } catch (err) {
+    const code = isBrokerError(err) ? err.code : 'ERR_INTERNAL'
+    const message = err instanceof Error ? err.message : String(err)
+    deps.log.error(`Failed to generate impersonated certs for ${where}: ${message}`, {
+      output: output.name,
+      code,
+    })
+    return { output: output.name, ok: false, destination: where, code, message }
+  }
+}
+
+export interface DaemonControl {
+  /** Resolves when the next cycle should start early (a reload signal), or never. */
+  readonly wake: () => Promise<void>
+  /** Aborts the loop. */
+  readonly signal: AbortSignal
+  /** Waits `ms` (or until woken/aborted). Injected so tests need no real time. */
+  readonly sleep: (ms: number, wake: Promise<void>, signal: AbortSignal) => Promise<void>
+  /** Random number in [0, 1) for jitter. */
+  readonly random: () => number
+  /** Called after each cycle (tests, status). */
+  readonly onCycle?: (result: CycleResult | Error) => void
+}
+
+/** Backoff after a failed cycle: 1s doubling to at most the renewal interval. */
+const BASE_BACKOFF_MS = 1000
+
+/** Runs cycles until aborted: every renewal interval ±10%, sooner after a failure (with backoff). */
+export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<void> {
+  const interval = deps.config.lifetime.renewalIntervalMs
+  let failures = 0
+  while (!control.signal.aborted) {
+    let wait: number
+    try {
+      control.onCycle?.(await runCycle(deps))
+      failures = 0
+      wait = interval * (0.9 + 0.2 * control.random())
+    } catch (err) {
+      failures++
+      const message = err instanceof Error ? err.message : String(err)
+      deps.log.error('renewal cycle failed', { error: message, attempt: failures })
+      control.onCycle?.(err instanceof Error ? err : new Error(message))
+      wait =
+        Math.min(interval, BASE_BACKOFF_MS * 2 ** Math.min(failures - 1, 16)) * (0.5 + 0.5 * control.random())
+    }
+    if (control.signal.aborted) break
+    await control.sleep(wait, control.wake(), control.signal)
+  }
+}

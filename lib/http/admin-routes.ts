@@ -1,0 +1,107 @@
+/**
+ * Admin endpoints (PoP + RBAC): resources and bots. The caller's roles must allow the verb on
+ * the kind through `rules` (deny first), exactly like any other RBAC decision.
+ *
+ *   GET    /v1/resources/:kind            list     (?cursor=&limit=)
+ *   POST   /v1/resources                  create   (body: the document)
+ *   GET    /v1/resources/:kind/:name      read     (bot instances: :name = <bot>/<id>)
+ *   PUT    /v1/resources/:kind/:name      update   (body: the document with metadata.revision)
+ *   DELETE /v1/resources/:kind/:name      delete   (?revision=)
+ *   POST   /v1/bots                       create a bot and its first join token
+ *   POST   /v1/bots/:name/instances       a new join token for an existing bot
+ */
+import type { Hono } from 'hono'
+import { z } from 'zod'
+import { addBot, addJoinToken } from '../auth/bots.ts'
+import type { Caller } from '../auth/caller.ts'
+import type { AuthDeps } from '../auth/deps.ts'
+import { loadCallerRoles } from '../auth/roles.ts'
+import { AccessDeniedError, BadRequestError } from '../errors.ts'
+import { ruleAllows } from '../rbac/index.ts'
+import { isResourceKind } from '../resources/schemas.ts'
+import type { ResourceKind } from '../resources/types.ts'
+import type { AppEnv } from './auth-app.ts'
+import { parseJsonBody } from './body.ts'
+
+type CallerOf = (c: { req: { raw: Request }; get(key: 'body'): Uint8Array }) => Promise<Caller>
+
+const addBotBody = z.strictObject({
+  name: z.string().min(1).max(200),
+  roles: z.array(z.string().min(1).max(253)).max(64),
+  token_ttl_seconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .optional(),
+})
+const anyObject = z.record(z.string(), z.unknown())
+
+export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf: CallerOf): void {
+  const authorize = async (c: Parameters<CallerOf>[0], kind: string, verb: string) => {
+    const caller = await callerOf(c)
+    const decision = ruleAllows(await loadCallerRoles(deps.resources, caller.identity), kind, verb)
+    if (!decision.allowed)
+      throw new AccessDeniedError(`${caller.identity.user} may not ${verb} ${kind}: ${decision.reason}`)
+    return caller
+  }
+
+  app.get('/v1/resources/:kind', async (c) => {
+    const kind = kindOf(c.req.param('kind'))
+    await authorize(c, kind, 'list')
+    const limit = c.req.query('limit')
+    const cursor = c.req.query('cursor')
+    const page = await deps.resources.list(kind, {
+      ...(limit !== undefined && { limit: Number(limit) }),
+      ...(cursor !== undefined && { cursor }),
+    })
+    return c.json({
+      items: page.items,
+      ...(page.nextCursor !== undefined && { next_cursor: page.nextCursor }),
+    })
+  })
+  app.post('/v1/resources', async (c) => {
+    const doc = parseJsonBody(c.get('body'), anyObject)
+    await authorize(c, kindOf(String(doc.kind)), 'create')
+    return c.json(await deps.resources.create(doc), 201)
+  })
+  app.get('/v1/resources/:kind/:name{.+}', async (c) => {
+    const kind = kindOf(c.req.param('kind'))
+    await authorize(c, kind, 'read')
+    return c.json(await deps.resources.get(kind, c.req.param('name')))
+  })
+  app.put('/v1/resources/:kind/:name{.+}', async (c) => {
+    const kind = kindOf(c.req.param('kind'))
+    await authorize(c, kind, 'update')
+    const doc = parseJsonBody(c.get('body'), anyObject)
+    if (doc.kind !== kind) throw new BadRequestError(`kind: the document's kind must be ${kind}`)
+    return c.json(await deps.resources.update(doc))
+  })
+  app.delete('/v1/resources/:kind/:name{.+}', async (c) => {
+    const kind = kindOf(c.req.param('kind'))
+    await authorize(c, kind, 'delete')
+    const revision = c.req.query('revision')
+    await deps.resources.delete(kind, c.req.param('name'), revision === undefined ? {} : { revision })
+    return c.json({ ok: true })
+  })
+  app.post('/v1/bots', async (c) => {
+    const caller = await authorize(c, 'bot', 'create')
+    const body = parseJsonBody(c.get('body'), addBotBody)
+    const result = await addBot(deps, caller.identity.user, {
+      name: body.name,
+      roles: body.roles,
+      ...(body.token_ttl_seconds !== undefined && { tokenTtlMs: body.token_ttl_seconds * 1000 }),
+    })
+    return c.json({ bot: result.bot, token: result.token, token_expires: result.tokenExpires }, 201)
+  })
+  app.post('/v1/bots/:name/instances', async (c) => {
+    await authorize(c, 'token', 'create')
+    const result = await addJoinToken(deps, c.req.param('name'))
+    return c.json({ token: result.token, token_expires: result.tokenExpires }, 201)
+  })
+}
+
+function kindOf(value: string): ResourceKind {
+  if (!isResourceKind(value)) throw new BadRequestError(`unknown resource kind "${value}"`)
+  return value
+}

@@ -1,0 +1,128 @@
+/**
+ * The auth service's HTTP API, a Hono app built from injected dependencies. Served by
+ * `@hono/node-server` locally and by `hono/aws-lambda` behind a Function URL.
+ *
+ * | method | path                         | auth     | what                                         |
+ * |--------|------------------------------|----------|----------------------------------------------|
+ * | GET    | /v1/ping                     | none     | cluster name, public address, CA fingerprints |
+ * | GET    | /v1/cas                      | none     | CA certificates, SSH CA keys, known_hosts, JWKS |
+ * | GET    | /.well-known/jwks.json       | none     | the JWT signing keys                          |
+ * | POST   | /v1/join                     | token    | token join → renewable bot identity           |
+ * | POST   | /v1/renew                    | PoP      | renew a renewable bot identity                |
+ * | POST   | /v1/certs                    | PoP      | impersonated certificates                     |
+ * | POST   | /v1/heartbeat                | PoP      | bot instance heartbeat                        |
+ * | *      | /v1/resources…, /v1/bots…    | PoP+RBAC | admin (see admin-routes.ts)                   |
+ *
+ * Every request body is JSON, at most {@link MAX_BODY_BYTES}; every error is `{code, message}`.
+ */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import { z } from 'zod'
+import type { Caller } from '../auth/caller.ts'
+import type { AuthDeps } from '../auth/deps.ts'
+import { recordHeartbeat } from '../auth/heartbeat.ts'
+import { issueImpersonated } from '../auth/impersonate.ts'
+import { joinWithToken } from '../auth/join-token.ts'
+import { parseCallerPublicKey } from '../auth/public-key.ts'
+import { renewBotIdentity } from '../auth/renew.ts'
+import { registerAdminRoutes } from './admin-routes.ts'
+import { parseJsonBody } from './body.ts'
+import { caBundle, pingResponse } from './cas.ts'
+import { errorResponse, notFoundResponse } from './errors.ts'
+
+export const MAX_BODY_BYTES = 64 * 1024
+
+/**
+ * Proves who sent a request (proof of possession: see lib/auth/pop). Receives the exact body
+ * bytes the handler will parse.
+ * @throws UnauthenticatedError
+ */
+export type Authenticate = (request: Request, body: Uint8Array) => Promise<Caller>
+
+export interface AuthAppDeps extends AuthDeps {
+  readonly authenticate: Authenticate
+}
+
+export type AppEnv = { Variables: { body: Uint8Array } }
+
+const HOUR_S = 3600
+const ttlSeconds = z
+  .number()
+  .int()
+  .min(60)
+  .max(7 * 24 * HOUR_S)
+
+const joinBody = z.strictObject({
+  token: z.string().min(1).max(256),
+  public_key: z.string(),
+  ttl_seconds: ttlSeconds.optional(),
+})
+const renewBody = z.strictObject({ public_key: z.string(), ttl_seconds: ttlSeconds.optional() })
+const certsBody = z.strictObject({
+  public_key: z.string(),
+  roles: z.array(z.string().min(1).max(253)).max(64).optional(),
+  ttl_seconds: ttlSeconds.optional(),
+})
+const heartbeatBody = z.strictObject({
+  hostname: z.string().max(253),
+  version: z.string().max(64),
+  one_shot: z.boolean(),
+  is_startup: z.boolean(),
+  uptime_seconds: z.number().int().min(0),
+})
+
+export function createAuthApp(deps: AuthAppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new HTTPException(413)
+      },
+    }),
+  )
+  app.use(async (c, next) => {
+    c.set('body', new Uint8Array(await c.req.arrayBuffer()))
+    await next()
+  })
+  const caller = async (c: { req: { raw: Request }; get(key: 'body'): Uint8Array }) =>
+    deps.authenticate(c.req.raw, c.get('body'))
+
+  app.get('/v1/ping', (c) => c.json(pingResponse(deps)))
+  app.get('/v1/cas', (c) => c.json(caBundle(deps)))
+  app.get('/.well-known/jwks.json', (c) => c.json({ keys: deps.cas.jwt.trustedJwks }))
+
+  app.post('/v1/join', async (c) => {
+    const body = parseJsonBody(c.get('body'), joinBody)
+    const publicKey = parseCallerPublicKey(body.public_key)
+    return c.json(
+      await joinWithToken(deps, { token: body.token, publicKey, ttlMs: (body.ttl_seconds ?? HOUR_S) * 1000 }),
+    )
+  })
+  app.post('/v1/renew', async (c) => {
+    const who = await caller(c)
+    const body = parseJsonBody(c.get('body'), renewBody)
+    const publicKey = parseCallerPublicKey(body.public_key)
+    return c.json(
+      await renewBotIdentity(deps, who, { publicKey, ttlMs: (body.ttl_seconds ?? HOUR_S) * 1000 }),
+    )
+  })
+  app.post('/v1/certs', async (c) => {
+    const who = await caller(c)
+    const body = parseJsonBody(c.get('body'), certsBody)
+    const publicKey = parseCallerPublicKey(body.public_key)
+    const ttlMs = (body.ttl_seconds ?? HOUR_S) * 1000
+    return c.json(await issueImpersonated(deps, who, { roles: body.roles ?? [], ttlMs, publicKey }))
+  })
+  app.post('/v1/heartbeat', async (c) => {
+    const who = await caller(c)
+    await recordHeartbeat(deps, who, parseJsonBody(c.get('body'), heartbeatBody))
+    return c.json({ ok: true })
+  })
+  registerAdminRoutes(app, deps, caller)
+
+  app.notFound(notFoundResponse)
+  app.onError((err, c) => errorResponse(c, err, deps.log))
+  return app
+}
