@@ -4,6 +4,7 @@
  * One-shot mode runs one cycle; daemon mode repeats every renewal interval (±10% jitter), backs
  * off on errors, and runs at once when asked (SIGHUP/SIGUSR1 in the CLI).
  */
+import { hostname } from 'node:os'
 import type { IssueResponse } from '../auth/issue-response.ts'
 import type { Clock } from '../clock.ts'
 import { isBrokerError } from '../errors.ts'
@@ -15,6 +16,9 @@ import type { BotConfig, OutputConfig } from './config.ts'
 import { identityFields } from './identity-summary.ts'
 import { generateClientKey } from './keys.ts'
 import { identityArtifacts } from './outputs/identity.ts'
+
+/** Reported in heartbeats. */
+export const VERSION = '0.1.0'
 
 export interface BotDeps {
   readonly config: BotConfig
@@ -46,12 +50,34 @@ export interface CycleResult {
   readonly outputs: readonly OutputResult[]
 }
 
-/** One cycle: refresh the bot identity, then renew every output. Output failures do not stop the others. */
-export async function runCycle(deps: BotDeps): Promise<CycleResult> {
+export interface CycleOptions {
+  /** The first cycle of this process (reported in the heartbeat). */
+  readonly isStartup?: boolean
+  /** When the process started, for the heartbeat's uptime. */
+  readonly startedAt?: Date
+}
+
+/**
+ * One cycle: refresh the bot identity, renew every output, send a heartbeat. Output failures do
+ * not stop the others; a failed heartbeat is only logged.
+ */
+export async function runCycle(deps: BotDeps, options: CycleOptions = {}): Promise<CycleResult> {
   const identity = await refreshBotIdentity(deps)
   const cas = await deps.client.cas()
   const outputs: OutputResult[] = []
   for (const output of deps.config.outputs) outputs.push(await renewOutput(deps, identity, cas, output))
+  const now = deps.clock.now()
+  await deps.client
+    .heartbeat(identity, {
+      hostname: hostname(),
+      version: VERSION,
+      one_shot: deps.config.oneshot,
+      is_startup: options.isStartup ?? false,
+      uptime_seconds: Math.max(0, Math.round((now.getTime() - (options.startedAt ?? now).getTime()) / 1000)),
+    })
+    .catch((err: unknown) =>
+      deps.log.warn('heartbeat failed', { error: err instanceof Error ? err.message : String(err) }),
+    )
   return { identity, outputs }
 }
 
@@ -105,6 +131,8 @@ export interface DaemonControl {
   readonly random: () => number
   /** Called after each cycle (tests, status). */
   readonly onCycle?: (result: CycleResult | Error) => void
+  /** Wait one interval before the first cycle (the caller just ran one). */
+  readonly waitFirst?: boolean
 }
 
 /** Backoff after a failed cycle: 1s doubling to at most the renewal interval. */
@@ -113,18 +141,25 @@ const BASE_BACKOFF_MS = 1000
 /** Runs cycles until aborted: every renewal interval ±10%, sooner after a failure (with backoff). */
 export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<void> {
   const interval = deps.config.lifetime.renewalIntervalMs
+  const startedAt = deps.clock.now()
   let failures = 0
+  if (control.waitFirst)
+    await control.sleep(interval * (0.9 + 0.2 * control.random()), control.wake(), control.signal)
   while (!control.signal.aborted) {
     let wait: number
+    deps.log.debug('renewal cycle starting')
     try {
-      control.onCycle?.(await runCycle(deps))
+      // Not `onCycle?.(await runCycle())`: optional chaining would skip the cycle itself when
+      // no observer is set.
+      const result = await runCycle(deps, { startedAt })
+      control.onCycle?.(result)
       failures = 0
       wait = interval * (0.9 + 0.2 * control.random())
     } catch (err) {
       failures++
       const message = err instanceof Error ? err.message : String(err)
       deps.log.error('renewal cycle failed', { error: message, attempt: failures })
-      control.onCycle?.(err instanceof Error ? err : new Error(message))
+      control.onCycle?.(err instanceof Error ? err : new Error(message)) // no side effects in the argument
       wait =
         Math.min(interval, BASE_BACKOFF_MS * 2 ** Math.min(failures - 1, 16)) * (0.5 + 0.5 * control.random())
     }

@@ -16,8 +16,6 @@
  * Every request body is JSON, at most {@link MAX_BODY_BYTES}; every error is `{code, message}`.
  */
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
-import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
 import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'
@@ -30,6 +28,7 @@ import { registerAdminRoutes } from './admin-routes.ts'
 import { parseJsonBody } from './body.ts'
 import { caBundle, pingResponse } from './cas.ts'
 import { errorResponse, notFoundResponse } from './errors.ts'
+import { readBody } from './read-body.ts'
 
 export const MAX_BODY_BYTES = 64 * 1024
 
@@ -74,16 +73,8 @@ const heartbeatBody = z.strictObject({
 
 export function createAuthApp(deps: AuthAppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new HTTPException(413)
-      },
-    }),
-  )
   app.use(async (c, next) => {
-    c.set('body', new Uint8Array(await c.req.arrayBuffer()))
+    c.set('body', await readBody(c, MAX_BODY_BYTES))
     await next()
   })
   const caller = async (c: { req: { raw: Request }; get(key: 'body'): Uint8Array }) =>

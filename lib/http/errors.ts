@@ -4,7 +4,6 @@
  * a generic 500, so stack traces and internal details never reach a caller.
  */
 import type { Context } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { isBrokerError } from '../errors.ts'
 import type { Logger } from '../log.ts'
@@ -15,9 +14,6 @@ export function errorResponse(c: Context, err: unknown, log: Logger): Response {
       log.error('request failed', { code: err.code, path: c.req.path, cause: String(err.cause ?? '') })
     else log.debug('request refused', { code: err.code, path: c.req.path, message: err.message })
     return c.json(err.toJSON(), err.status as ContentfulStatusCode)
-  }
-  if (err instanceof HTTPException && err.status === 413) {
-    return c.json({ code: 'ERR_TOO_LARGE', message: 'request body too large' }, 413)
   }
   log.error('unexpected error', {
     path: c.req.path,

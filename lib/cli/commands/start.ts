@@ -46,14 +46,20 @@ export async function startCommand(
       clock: ctx.clock,
       log: ctx.log,
     }
-    const first = await runCycle(deps)
+    const first = await runCycle(deps, { isStartup: true })
     ctx.print(summary(baseDir, cluster.url, first, cluster.adminDir))
     if (options.oneshot || first.outputs.some((o) => !o.ok)) return first.outputs.every((o) => o.ok) ? 0 : 1
     ctx.print(
       `\nRenewing every ${Math.round(config.lifetime.renewalIntervalMs / 60_000)}m; SIGHUP renews now; Ctrl-C stops.`,
     )
     const signal = abortOnSignals()
-    await runDaemon(deps, { signal, wake: reloadSignal, sleep: sleepUntil, random: Math.random })
+    await runDaemon(deps, {
+      signal,
+      wake: reloadSignal,
+      sleep: sleepUntil,
+      random: Math.random,
+      waitFirst: true,
+    })
     return 0
   } finally {
     await cluster.close()
