@@ -153,8 +153,14 @@ export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<
       // no observer is set.
       const result = await runCycle(deps, { startedAt })
       control.onCycle?.(result)
-      failures = 0
-      wait = interval * (0.9 + 0.2 * control.random())
+      // A cycle with a failed output is retried sooner, like a failed cycle.
+      const failed = result.outputs.filter((o) => !o.ok).length
+      failures = failed === 0 ? 0 : failures + 1
+      wait =
+        failed === 0
+          ? interval * (0.9 + 0.2 * control.random())
+          : Math.min(interval, BASE_BACKOFF_MS * 2 ** Math.min(failures - 1, 16)) *
+            (0.5 + 0.5 * control.random())
     } catch (err) {
       failures++
       const message = err instanceof Error ? err.message : String(err)

@@ -40,3 +40,9 @@ export async function openContext(io: CliIo): Promise<CliContext> {
     print: io.stdout,
   }
 }
+
+/** Logging and printing only, for commands that need no state store (the bot). */
+export function openLoggingOnly(io: CliIo): Pick<CliContext, 'clock' | 'log' | 'print'> {
+  const config = loadConfig(io.env, io.cwd)
+  return { clock: systemClock, log: createLogger(config.logLevel, io.stderr), print: io.stdout }
+}

@@ -5,9 +5,10 @@
  */
 import { BadRequestError, isBrokerError } from '../errors.ts'
 import { parseArgs } from './args.ts'
+import { botCommand } from './commands/bot.ts'
 import { applyCommand, createCommand, getCommand, removeCommand } from './commands/resources.ts'
 import { startCommand } from './commands/start.ts'
-import { type CliIo, openContext } from './context.ts'
+import { type CliIo, openContext, openLoggingOnly } from './context.ts'
 
 export const USAGE = `Usage: credbroker <command> [options]
 
@@ -15,6 +16,9 @@ Commands:
   start [--oneshot]       the embedded main job: a local auth service with the example
                           cluster (examples/cluster) and the example bot (examples/bot.yaml)
                           writing real credentials; renews until Ctrl-C
+  bot -c <file> [--oneshot]
+                          run a bot from a configuration file (see examples/bot.yaml)
+                          against the auth service it names
   get <kind>[/<name>]     print resources as YAML (kinds: role, bot, token, bot_instance,
                           lock, db, kube_cluster, app, node)
   create -f <file|dir>    create resources from YAML/JSON documents
@@ -28,6 +32,7 @@ const FLAGS = {
   file: { type: 'string', short: 'f' },
   help: { type: 'boolean', short: 'h' },
   oneshot: { type: 'boolean' },
+  config: { type: 'string', short: 'c' },
 } as const
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -67,6 +72,11 @@ async function run(
     return file
   }
   const commands: Record<string, () => Promise<number>> = {
+    bot: async () =>
+      botCommand(openLoggingOnly(io), io.cwd, {
+        configPath: typeof flags.config === 'string' ? flags.config : undefined,
+        oneshot: flags.oneshot === true,
+      }),
     start: async () =>
       withContext(io, (ctx) => startCommand(ctx, io.cwd, { oneshot: flags.oneshot === true })),
     get: async () => withContext(io, (ctx) => getCommand(ctx, args[0])),

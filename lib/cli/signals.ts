@@ -9,27 +9,52 @@ export function abortOnSignals(): AbortSignal {
   return controller.signal
 }
 
-/** Resolves on the next SIGHUP or SIGUSR1 (the reload signals of tbot). */
-export function reloadSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGHUP', done)
-      process.off('SIGUSR1', done)
+/**
+ * Reload requests from SIGHUP and SIGUSR1 (tbot's reload signals). Listeners are installed once
+ * for the notifier's life. A signal that arrives while nobody waits (during a cycle) is kept, so
+ * the next `wake()` resolves at once instead of losing the request.
+ */
+export function reloadNotifier(): { wake: () => Promise<void>; close: () => void } {
+  let pending = false
+  let waiter: (() => void) | undefined
+  const onSignal = () => {
+    if (waiter) {
+      const resolve = waiter
+      waiter = undefined
       resolve()
+    } else {
+      pending = true
     }
-    process.once('SIGHUP', done)
-    process.once('SIGUSR1', done)
-  })
+  }
+  process.on('SIGHUP', onSignal)
+  process.on('SIGUSR1', onSignal)
+  return {
+    wake: () =>
+      new Promise<void>((resolve) => {
+        if (pending) {
+          pending = false
+          resolve()
+        } else {
+          waiter = resolve
+        }
+      }),
+    close: () => {
+      process.off('SIGHUP', onSignal)
+      process.off('SIGUSR1', onSignal)
+    },
+  }
 }
 
-/** Waits `ms`, or less when woken or aborted. */
+/** Waits `ms`, or less when woken or aborted; leaves no listener behind. */
 export function sleepUntil(ms: number, wake: Promise<void>, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
+    if (signal.aborted) return resolve()
     const finish = () => {
       clearTimeout(timer)
+      signal.removeEventListener('abort', finish)
       resolve()
     }
+    const timer = setTimeout(finish, ms)
     wake.then(finish)
     signal.addEventListener('abort', finish, { once: true })
   })

@@ -18,12 +18,14 @@ import type { AuthDeps } from '../auth/deps.ts'
 import { loadCallerRoles } from '../auth/roles.ts'
 import { AccessDeniedError, BadRequestError } from '../errors.ts'
 import { ruleAllows } from '../rbac/index.ts'
+import { nameOf } from '../resources/keys.ts'
+import { validateResource } from '../resources/parse.ts'
 import { isResourceKind } from '../resources/schemas.ts'
 import type { ResourceKind } from '../resources/types.ts'
-import type { AppEnv } from './auth-app.ts'
+import type { AppEnv, CallerContext } from './auth-app.ts'
 import { parseJsonBody } from './body.ts'
 
-type CallerOf = (c: { req: { raw: Request }; get(key: 'body'): Uint8Array }) => Promise<Caller>
+type CallerOf = (c: CallerContext) => Promise<Caller>
 
 const addBotBody = z.strictObject({
   name: z.string().min(1).max(200),
@@ -47,6 +49,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
   }
 
   app.get('/v1/resources/:kind', async (c) => {
+    await callerOf(c) // 401 before any other check
     const kind = kindOf(c.req.param('kind'))
     await authorize(c, kind, 'list')
     const limit = c.req.query('limit')
@@ -61,23 +64,34 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     })
   })
   app.post('/v1/resources', async (c) => {
+    await callerOf(c) // authenticate before looking at the body
     const doc = parseJsonBody(c.get('body'), anyObject)
-    await authorize(c, kindOf(String(doc.kind)), 'create')
+    if (typeof doc.kind !== 'string') throw new BadRequestError('kind: required')
+    await authorize(c, kindOf(doc.kind), 'create')
     return c.json(await deps.resources.create(doc), 201)
   })
   app.get('/v1/resources/:kind/:name{.+}', async (c) => {
+    await callerOf(c) // 401 before any other check
     const kind = kindOf(c.req.param('kind'))
     await authorize(c, kind, 'read')
     return c.json(await deps.resources.get(kind, c.req.param('name')))
   })
   app.put('/v1/resources/:kind/:name{.+}', async (c) => {
+    await callerOf(c)
     const kind = kindOf(c.req.param('kind'))
     await authorize(c, kind, 'update')
     const doc = parseJsonBody(c.get('body'), anyObject)
     if (doc.kind !== kind) throw new BadRequestError(`kind: the document's kind must be ${kind}`)
-    return c.json(await deps.resources.update(doc))
+    const resource = validateResource(doc)
+    if (nameOf(resource) !== c.req.param('name')) {
+      throw new BadRequestError(
+        `metadata.name: the document names "${nameOf(resource)}", the path "${c.req.param('name')}"`,
+      )
+    }
+    return c.json(await deps.resources.update(resource))
   })
   app.delete('/v1/resources/:kind/:name{.+}', async (c) => {
+    await callerOf(c) // 401 before any other check
     const kind = kindOf(c.req.param('kind'))
     await authorize(c, kind, 'delete')
     const revision = c.req.query('revision')

@@ -39,11 +39,19 @@ export const MAX_BODY_BYTES = 64 * 1024
  */
 export type Authenticate = (request: Request, body: Uint8Array) => Promise<Caller>
 
+/** The part of a request context the authentication helpers use. */
+export interface CallerContext {
+  readonly req: { readonly raw: Request }
+  get(key: 'body'): Uint8Array
+  get(key: 'caller'): Caller | undefined
+  set(key: 'caller', value: Caller): void
+}
+
 export interface AuthAppDeps extends AuthDeps {
   readonly authenticate: Authenticate
 }
 
-export type AppEnv = { Variables: { body: Uint8Array } }
+export type AppEnv = { Variables: { body: Uint8Array; caller: Caller | undefined } }
 
 const HOUR_S = 3600
 const ttlSeconds = z
@@ -77,8 +85,14 @@ export function createAuthApp(deps: AuthAppDeps): Hono<AppEnv> {
     c.set('body', await readBody(c, MAX_BODY_BYTES))
     await next()
   })
-  const caller = async (c: { req: { raw: Request }; get(key: 'body'): Uint8Array }) =>
-    deps.authenticate(c.req.raw, c.get('body'))
+  /** The authenticated caller, verified once per request (a second verify would be a replay). */
+  const caller = async (c: CallerContext): Promise<Caller> => {
+    const known = c.get('caller')
+    if (known) return known
+    const who = await deps.authenticate(c.req.raw, c.get('body'))
+    c.set('caller', who)
+    return who
+  }
 
   app.get('/v1/ping', (c) => c.json(pingResponse(deps)))
   app.get('/v1/cas', (c) => c.json(caBundle(deps)))

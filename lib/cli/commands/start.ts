@@ -14,7 +14,7 @@ import { parseBotConfig } from '../../bot/config.ts'
 import { openBotDestinations } from '../../bot/destinations.ts'
 import type { CliContext } from '../context.ts'
 import { startLocalCluster } from '../local-cluster.ts'
-import { abortOnSignals, reloadSignal, sleepUntil } from '../signals.ts'
+import { abortOnSignals, reloadNotifier, sleepUntil } from '../signals.ts'
 import { renderTable } from '../table.ts'
 
 export const EXAMPLE_BOT_CONFIG = 'examples/bot.yaml'
@@ -52,14 +52,18 @@ export async function startCommand(
     ctx.print(
       `\nRenewing every ${Math.round(config.lifetime.renewalIntervalMs / 60_000)}m; SIGHUP renews now; Ctrl-C stops.`,
     )
-    const signal = abortOnSignals()
-    await runDaemon(deps, {
-      signal,
-      wake: reloadSignal,
-      sleep: sleepUntil,
-      random: Math.random,
-      waitFirst: true,
-    })
+    const reload = reloadNotifier()
+    try {
+      await runDaemon(deps, {
+        signal: abortOnSignals(),
+        wake: reload.wake,
+        sleep: sleepUntil,
+        random: Math.random,
+        waitFirst: true,
+      })
+    } finally {
+      reload.close()
+    }
     return 0
   } finally {
     await cluster.close()

@@ -1,0 +1,57 @@
+/**
+ * `credbroker bot -c <config> [--oneshot]`: the bot alone (the `tbot start` of credbroker), against
+ * the auth service its configuration names. One-shot mode runs one cycle and exits non-zero if any
+ * output failed; otherwise it renews until interrupted (SIGHUP/SIGUSR1 renew at once).
+ */
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { AuthClient } from '../../bot/auth-client.ts'
+import { runCycle, runDaemon } from '../../bot/bot.ts'
+import { parseBotConfig } from '../../bot/config.ts'
+import { openBotDestinations } from '../../bot/destinations.ts'
+import { BadRequestError } from '../../errors.ts'
+import type { CliContext } from '../context.ts'
+import { abortOnSignals, reloadNotifier, sleepUntil } from '../signals.ts'
+
+export async function botCommand(
+  ctx: Pick<CliContext, 'clock' | 'log' | 'print'>,
+  cwd: string,
+  options: { configPath: string | undefined; oneshot: boolean },
+): Promise<number> {
+  if (options.configPath === undefined) throw new BadRequestError('bot needs -c <config file>')
+  const path = resolve(cwd, options.configPath)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    throw new BadRequestError(`cannot read ${path}`)
+  }
+  const parsed = parseBotConfig(text, { baseDir: cwd, source: options.configPath })
+  const config = options.oneshot ? { ...parsed.config, oneshot: true } : parsed.config
+  for (const warning of parsed.warnings) ctx.log.warn(warning)
+  const { storage, destinations } = openBotDestinations(config, ctx.clock)
+  const deps = {
+    config,
+    client: new AuthClient({ baseUrl: config.authServer }),
+    storage,
+    destinations,
+    clock: ctx.clock,
+    log: ctx.log,
+  }
+  if (config.oneshot) {
+    const result = await runCycle(deps, { isStartup: true })
+    return result.outputs.every((o) => o.ok) ? 0 : 1
+  }
+  const reload = reloadNotifier()
+  try {
+    await runDaemon(deps, {
+      signal: abortOnSignals(),
+      wake: reload.wake,
+      sleep: sleepUntil,
+      random: Math.random,
+    })
+  } finally {
+    reload.close()
+  }
+  return 0
+}
