@@ -17,8 +17,9 @@ import { createPublicKey, X509Certificate } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Certificate } from '@peculiar/asn1-x509'
 import { calculateJwkThumbprint, type JWK } from 'jose'
+import { z } from 'zod'
 import type { Clock } from '../clock.ts'
-import { AlreadyExistsError, StoreUnavailableError } from '../errors.ts'
+import { AlreadyExistsError, NotFoundError, StoreUnavailableError } from '../errors.ts'
 import type { KeyStore } from '../ports/key-store.ts'
 import type { SignatureAlgorithm, Signer } from '../ports/signer.ts'
 import type { Store } from '../ports/store.ts'
@@ -104,17 +105,34 @@ export async function loadOrCreateAuthorities(deps: AuthoritiesDeps): Promise<Ce
 
 async function loadOrCreate(deps: AuthoritiesDeps, type: CaType): Promise<LoadedCa> {
   const existing = await deps.store.get(caKey(type))
-  if (existing) return load(deps.keys, parseRecord(existing.value))
+  if (existing) return loadChecked(deps.keys, parseRecord(existing.value))
   const record = await newRecord(deps, type)
   try {
     await deps.store.create(caKey(type), JSON.stringify(record))
     return load(deps.keys, record)
   } catch (err) {
     if (!(err instanceof AlreadyExistsError)) throw err
+    // Another process created this CA first: use its keys and drop ours.
+    await Promise.all(keyRefs(record).map((ref) => deps.keys.delete(ref)))
     const winner = await deps.store.get(caKey(type))
     if (!winner)
       throw new StoreUnavailableError(`the ${type} CA record vanished while starting`, { cause: err })
-    return load(deps.keys, parseRecord(winner.value))
+    return loadChecked(deps.keys, parseRecord(winner.value))
+  }
+}
+
+function keyRefs(record: CaRecord): string[] {
+  const { tls, ssh, jwt } = record.active
+  return [tls?.key_ref, ssh?.key_ref, jwt?.key_ref].filter((ref): ref is string => ref !== undefined)
+}
+
+/** Loads a stored record; unreadable certificates are a store problem, not a bug. */
+async function loadChecked(keys: KeyStore, record: CaRecord): Promise<LoadedCa> {
+  try {
+    return await load(keys, record)
+  } catch (err) {
+    if (err instanceof StoreUnavailableError || err instanceof NotFoundError) throw err
+    throw corrupt(err)
   }
 }
 
@@ -205,12 +223,29 @@ function subjectDer(cert: X509Certificate): Buffer {
   return Buffer.from(AsnConvert.serialize(parsed.tbsCertificate.subject))
 }
 
+const keySetSchema = z.looseObject({
+  tls: z.looseObject({ key_ref: z.string().min(1), cert_pem: z.string().min(1) }).optional(),
+  ssh: z.looseObject({ key_ref: z.string().min(1), public_key: z.string().min(1) }).optional(),
+  jwt: z
+    .looseObject({ key_ref: z.string().min(1), jwk: z.looseObject({}), kid: z.string().min(1) })
+    .optional(),
+})
+const recordSchema = z.looseObject({
+  type: z.enum(CA_TYPES as [CaType, ...CaType[]]),
+  cluster_name: z.string(),
+  active: keySetSchema,
+  additional_trusted: z.array(keySetSchema),
+  created_at: z.string(),
+})
+
+/** A stored CA record, checked: the state store is input we do not fully control. */
 function parseRecord(value: string): CaRecord {
   try {
-    return JSON.parse(value) as CaRecord
+    return recordSchema.parse(JSON.parse(value)) as CaRecord
   } catch (err) {
-    throw new StoreUnavailableError('a certificate authority record in the state store is corrupt', {
-      cause: err,
-    })
+    throw corrupt(err)
   }
 }
+
+const corrupt = (cause: unknown) =>
+  new StoreUnavailableError('a certificate authority record in the state store is corrupt', { cause })

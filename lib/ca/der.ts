@@ -87,6 +87,8 @@ export function oid(dotted: string): Buffer {
   })
   if (arcs.length < 2) throw new TypeError(`bad OID ${dotted}`)
   const [first, second, ...rest] = arcs as [bigint, bigint, ...bigint[]]
+  // X.660: the first arc is 0, 1 or 2; under 0 and 1 the second is below 40.
+  if (first > 2n || (first < 2n && second >= 40n)) throw new TypeError(`bad OID ${dotted}`)
   const bytes: number[] = []
   for (const arc of [first * 40n + second, ...rest]) {
     const chunk: number[] = [Number(arc & 0x7fn)]

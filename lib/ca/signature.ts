@@ -1,32 +1,33 @@
+import { children, readTlv, type Tlv } from './der-reader.ts'
+
 /**
  * Conversions between ECDSA signature encodings: X.509 and KMS use DER `Ecdsa-Sig-Value`
  * (SEQUENCE { r INTEGER, s INTEGER }), JWS (RFC 7518 §3.4) and SSH want r and s as numbers.
  */
 
-/** DER `Ecdsa-Sig-Value` → fixed-width `r || s` (each `size` bytes: 32 for P-256). */
+/**
+ * DER `Ecdsa-Sig-Value` → fixed-width `r || s` (each `size` bytes: 32 for P-256).
+ * @throws TypeError unless the input is exactly one SEQUENCE of two INTEGERs that fit `size`
+ *   (signatures may come from a remote key service: never reinterpret a damaged one).
+ */
 export function ecdsaDerToRaw(der: Uint8Array, size: number): Buffer {
-  const buf = Buffer.from(der)
-  let offset = 0
-  const expect = (tag: number) => {
-    if (buf[offset++] !== tag) throw new TypeError('malformed ECDSA signature')
-    let len = buf[offset++] as number
-    if (len & 0x80) {
-      const n = len & 0x7f
-      len = 0
-      for (let i = 0; i < n; i++) len = len * 256 + (buf[offset++] as number)
-    }
-    return len
+  const malformed = () => new TypeError('malformed ECDSA signature')
+  let parts: Tlv[]
+  try {
+    const seq = readTlv(der, 0)
+    if (seq.tag !== 0x30 || seq.end !== der.length) throw malformed()
+    parts = children(der, seq)
+  } catch {
+    throw malformed()
   }
-  expect(0x30)
+  if (parts.length !== 2 || parts.some((p) => p.tag !== 0x02 || p.end === p.start)) throw malformed()
   const out = Buffer.alloc(size * 2)
-  for (let part = 0; part < 2; part++) {
-    const len = expect(0x02)
-    let value = buf.subarray(offset, offset + len)
-    offset += len
+  parts.forEach((part, index) => {
+    let value = Buffer.from(der.subarray(part.start, part.end))
     while (value.length > size && value[0] === 0) value = value.subarray(1)
-    if (value.length > size) throw new TypeError('malformed ECDSA signature')
-    value.copy(out, part * size + size - value.length)
-  }
+    if (value.length > size) throw malformed()
+    value.copy(out, index * size + size - value.length)
+  })
   return out
 }
 

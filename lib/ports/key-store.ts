@@ -13,4 +13,6 @@ export interface KeyStore {
    * @throws NotFoundError when no key has this reference.
    */
   signer(ref: string): Promise<Signer>
+  /** Destroys a key that was never put to use (an unknown reference is not an error). */
+  delete(ref: string): Promise<void>
 }

@@ -5,6 +5,7 @@
  * here, so a reference from the state store cannot point outside the directory.
  */
 import {
+  chmodSync,
   closeSync,
   constants,
   fsyncSync,
@@ -12,6 +13,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  rmSync,
   writeSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -33,9 +35,12 @@ export class FileKeyStore implements KeyStore {
     this.#dir = options.dir
     this.#random = options.random ?? cryptoRandom
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 })
-    if (lstatSync(this.#dir).isSymbolicLink() || !lstatSync(this.#dir).isDirectory()) {
+    const stat = lstatSync(this.#dir)
+    if (stat.isSymbolicLink() || !stat.isDirectory()) {
       throw new InvalidConfigError('keyDir', `${this.#dir} must be a directory, not a symlink`)
     }
+    // An existing directory may have been created with a looser umask: keys are for us alone.
+    if ((stat.mode & 0o077) !== 0) chmodSync(this.#dir, 0o700)
   }
 
   async generate(algorithm: SignatureAlgorithm, label: string): Promise<{ ref: string; signer: Signer }> {
@@ -53,6 +58,12 @@ export class FileKeyStore implements KeyStore {
     const ref = `file:${name}`
     this.#cache.set(ref, signer)
     return { ref, signer }
+  }
+
+  async delete(ref: string): Promise<void> {
+    this.#cache.delete(ref)
+    const name = REF.exec(ref)?.[1]
+    if (name) rmSync(join(this.#dir, name), { force: true })
   }
 
   async signer(ref: string): Promise<Signer> {

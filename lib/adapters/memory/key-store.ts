@@ -20,6 +20,10 @@ export class MemoryKeyStore implements KeyStore {
     return { ref, signer }
   }
 
+  async delete(ref: string): Promise<void> {
+    this.#keys.delete(ref)
+  }
+
   async signer(ref: string): Promise<Signer> {
     const signer = this.#keys.get(ref)
     if (!signer) throw new NotFoundError(`CA key ${ref} not found`)

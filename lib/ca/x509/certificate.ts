@@ -35,7 +35,10 @@ export function encodeTbsCertificate(template: CertificateTemplate, algorithm: S
     sequence(time(template.notBefore), time(template.notAfter)),
     template.subject,
     template.publicKey,
-    explicit(3, sequence(...template.extensions.map(encodeExtension))),
+    // RFC 5280 §4.1: Extensions is SEQUENCE SIZE (1..MAX); without any, the field is absent.
+    ...(template.extensions.length > 0
+      ? [explicit(3, sequence(...template.extensions.map(encodeExtension)))]
+      : []),
   )
 }
 

@@ -1,6 +1,7 @@
 /** Standard certificate extensions (RFC 5280 §4.2), DER-encoded. */
 import { createHash } from 'node:crypto'
 import { boolean, octetString, oid, sequence, smallInteger, tlv, utf8String } from '../der.ts'
+import { children, readTlv } from '../der-reader.ts'
 
 export interface Extension {
   readonly oid: string
@@ -85,22 +86,12 @@ export function textExtension(extOid: string, text: string): Extension {
   return { oid: extOid, critical: false, value: utf8String(text) }
 }
 
-/** The BIT STRING contents of a DER SubjectPublicKeyInfo (without the unused-bits byte). */
-function subjectPublicKeyBits(spki: Uint8Array): Buffer {
-  const buf = Buffer.from(spki)
-  let offset = 0
-  const header = () => {
-    offset++ // tag
-    let len = buf[offset++] as number
-    if (len & 0x80) {
-      const n = len & 0x7f
-      len = 0
-      for (let i = 0; i < n; i++) len = len * 256 + (buf[offset++] as number)
-    }
-    return len
+/** The BIT STRING contents of a DER SubjectPublicKeyInfo, without the unused-bits byte. */
+function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
+  const info = readTlv(spki, 0)
+  const [algorithm, bits] = children(spki, info)
+  if (!algorithm || !bits || bits.tag !== 0x03 || bits.end - bits.start < 2) {
+    throw new TypeError('malformed SubjectPublicKeyInfo')
   }
-  header() // SubjectPublicKeyInfo SEQUENCE
-  offset += header() // skip AlgorithmIdentifier
-  const len = header() // BIT STRING
-  return buf.subarray(offset + 1, offset + len)
+  return spki.subarray(bits.start + 1, bits.end)
 }
