@@ -1,7 +1,7 @@
 /**
  * The auth service for the issuance benchmark, in its own process (so the load generator does
  * not share its CPU): memory or embedded store, example cluster applied, a join token minted.
- * Prints one JSON line `{url, token}` on stdout when ready. Logs go to stderr at info level, as
+ * Prints one JSON line `{url, token}` on stdout when ready, and `{cpuMicros}` on each SIGUSR2. Logs go to stderr at info level, as
  * in production (one audit line per issuance).
  */
 import { mkdtempSync } from 'node:fs'
@@ -41,3 +41,8 @@ server.once('listening', () => {
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, token })}\n`)
 })
 process.on('SIGTERM', () => server.close(() => process.exit(0)))
+// The load generator asks for this process's CPU time around its measured window.
+process.on('SIGUSR2', () => {
+  const { user, system } = process.cpuUsage()
+  process.stdout.write(`${JSON.stringify({ cpuMicros: user + system })}\n`)
+})

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { issuanceBench } from './issuance.bench.ts'
+import { issuanceBreakdownBench } from './issuance-breakdown.bench.ts'
 import { toMarkdownTable } from './measure.ts'
 import { type BenchSection, storeBench } from './store.bench.ts'
 
@@ -12,7 +13,11 @@ const flag = process.argv.indexOf('--seconds')
 const seconds = flag > 0 ? Number(process.argv[flag + 1]) : 2
 if (!Number.isFinite(seconds) || seconds <= 0) throw new TypeError('--seconds needs a positive number')
 
-const sections: BenchSection[] = [await issuanceBench(seconds), await storeBench(seconds)]
+const sections: BenchSection[] = [
+  await issuanceBench(seconds),
+  await issuanceBreakdownBench(seconds),
+  await storeBench(seconds),
+]
 
 const cpu = cpus()
 const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${process.platform} ${process.arch}, Node ${process.version}`

@@ -106,7 +106,7 @@ async function issue(deps: AuthDeps, caller: Caller, req: ImpersonateRequest): P
       ttl_limited_by: ttl.limitedBy,
     },
   })
-  return issueResponse(deps.cas, identity, certs)
+  return issueResponse(identity, certs)
 }
 
 /** The lock targets an identity presents. */

@@ -1,5 +1,8 @@
-/** The response shape shared by join, renewal and impersonated issuance. */
-import type { CertAuthorities } from '../ca/authorities.ts'
+/**
+ * The response shape shared by join, renewal and impersonated issuance: the two certificates and
+ * the identity they carry. CA material is not repeated here: clients read it from `/v1/cas` once
+ * per cycle (it changes only on rotation), which keeps every issuance response small.
+ */
 import type { UserCertificates } from '../ca/issue-user-certificates.ts'
 import type { Identity } from '../identity/identity.ts'
 
@@ -20,21 +23,9 @@ export interface IssueResponse {
     readonly disallow_reissue: boolean
     readonly impersonator?: string
   }
-  /** PEM CA certificates a client needs to trust or present: user, host and database CAs. */
-  readonly tls_ca_certs: {
-    readonly user: readonly string[]
-    readonly host: readonly string[]
-    readonly db: readonly string[]
-  }
-  /** `authorized_keys` lines of the SSH CAs. */
-  readonly ssh_ca_keys: { readonly user: readonly string[]; readonly host: readonly string[] }
 }
 
-export function issueResponse(
-  cas: CertAuthorities,
-  identity: Identity,
-  certs: UserCertificates,
-): IssueResponse {
+export function issueResponse(identity: Identity, certs: UserCertificates): IssueResponse {
   return {
     tls_cert: certs.tlsCertPem,
     ssh_cert: certs.sshCert,
@@ -52,7 +43,5 @@ export function issueResponse(
       disallow_reissue: identity.disallowReissue,
       ...(identity.impersonator !== undefined && { impersonator: identity.impersonator }),
     },
-    tls_ca_certs: { user: cas.user.trustedTlsPems, host: cas.host.trustedTlsPems, db: cas.db.trustedTlsPems },
-    ssh_ca_keys: { user: cas.user.trustedSshKeys, host: cas.host.trustedSshKeys },
   }
 }

@@ -75,7 +75,7 @@ export async function joinWithToken(deps: AuthDeps, req: TokenJoinRequest): Prom
       expires: notAfter.toISOString(),
     },
   })
-  return issueResponse(deps.cas, identity, certs)
+  return issueResponse(identity, certs)
 }
 
 async function readToken(deps: AuthDeps, name: string): Promise<Token> {

@@ -101,7 +101,7 @@ export async function renewBotIdentity(
       expires: notAfter.toISOString(),
     },
   })
-  return issueResponse(deps.cas, identity, certs)
+  return issueResponse(identity, certs)
 }
 
 async function lockInstance(
