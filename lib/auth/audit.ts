@@ -24,7 +24,10 @@ export interface AuditEvent {
   readonly fields: LogFields
 }
 
-export async function recordAudit(deps: AuthDeps, event: AuditEvent): Promise<void> {
+export async function recordAudit(
+  deps: Pick<AuthDeps, 'store' | 'clock' | 'random' | 'log'>,
+  event: AuditEvent,
+): Promise<void> {
   const now = deps.clock.now()
   const id = `${now.toISOString()}-${deps.random.uuid()}`
   const record = {

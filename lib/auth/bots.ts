@@ -23,7 +23,10 @@ export interface AddBotResult {
   readonly tokenExpires: string
 }
 
-export async function addBot(deps: AuthDeps, actor: string, req: AddBotRequest): Promise<AddBotResult> {
+/** What bot administration needs: no CA, no HTTP. */
+export type BotAdminDeps = Pick<AuthDeps, 'store' | 'resources' | 'clock' | 'random' | 'log' | 'limits'>
+
+export async function addBot(deps: BotAdminDeps, actor: string, req: AddBotRequest): Promise<AddBotResult> {
   const labels = { [BOT_LABEL]: req.name }
   const bot = (await deps.resources.create({
     kind: 'bot',
@@ -43,7 +46,7 @@ export async function addBot(deps: AuthDeps, actor: string, req: AddBotRequest):
 
 /** A fresh single-use `token` join token for an existing bot (a new bot instance on join). */
 export async function addJoinToken(
-  deps: AuthDeps,
+  deps: BotAdminDeps,
   botName: string,
   ttlMs: number = deps.limits.joinTokenTtlMs,
 ): Promise<{ token: string; tokenExpires: string }> {

@@ -6,6 +6,7 @@
 import { BadRequestError, isBrokerError } from '../errors.ts'
 import { parseArgs } from './args.ts'
 import { botCommand } from './commands/bot.ts'
+import { botsCommand } from './commands/bots.ts'
 import { applyCommand, createCommand, getCommand, removeCommand } from './commands/resources.ts'
 import { startCommand } from './commands/start.ts'
 import { type CliIo, openContext, openLoggingOnly } from './context.ts'
@@ -19,6 +20,11 @@ Commands:
   bot -c <file> [--oneshot]
                           run a bot from a configuration file (see examples/bot.yaml)
                           against the auth service it names
+  bots add <name> --roles a,b [--token-ttl 1h]
+                          create a bot and print its one-time join token
+  bots instances add <name> [--token-ttl 1h]
+                          a new join token for an existing bot (a new instance)
+  bots ls                 list bots
   get <kind>[/<name>]     print resources as YAML (kinds: role, bot, token, bot_instance,
                           lock, db, kube_cluster, app, node)
   create -f <file|dir>    create resources from YAML/JSON documents
@@ -33,6 +39,8 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
   oneshot: { type: 'boolean' },
   config: { type: 'string', short: 'c' },
+  roles: { type: 'string' },
+  'token-ttl': { type: 'string' },
 } as const
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -77,6 +85,13 @@ async function run(
         configPath: typeof flags.config === 'string' ? flags.config : undefined,
         oneshot: flags.oneshot === true,
       }),
+    bots: async () =>
+      withContext(io, (ctx) =>
+        botsCommand(ctx, args, {
+          ...(typeof flags.roles === 'string' && { roles: flags.roles }),
+          ...(typeof flags['token-ttl'] === 'string' && { tokenTtl: flags['token-ttl'] }),
+        }),
+      ),
     start: async () =>
       withContext(io, (ctx) => startCommand(ctx, io.cwd, { oneshot: flags.oneshot === true })),
     get: async () => withContext(io, (ctx) => getCommand(ctx, args[0])),

@@ -88,6 +88,24 @@ describe('credbroker CLI', () => {
     assert.equal(await run('rm', 'lock/l1'), 1)
   })
 
+  it('ok/bots add prints a one-time token; bots instances add another; bots ls lists the bot', async () => {
+    assert.equal(await run('bots', 'add', 'ci', '--roles', 'access,machine-id-db'), 0, err.join('\n'))
+    assert.match(
+      out.join('\n'),
+      /^bot "ci" created with roles access, machine-id-db\ntoken: [0-9a-f]{32}\nexpires: /,
+    )
+    out = []
+    assert.equal(await run('bots', 'instances', 'add', 'ci', '--token-ttl', '10m'), 0)
+    assert.match(out.join('\n'), /^token: [0-9a-f]{32}\n/)
+    out = []
+    assert.equal(await run('bots', 'ls'), 0)
+    assert.match(out.join('\n'), /^ci\s+access, machine-id-db$/m)
+    assert.equal(await run('bots', 'add', 'nobody'), 1)
+    assert.match(err.at(-1) ?? '', /needs --roles/)
+    assert.equal(await run('bots', 'instances', 'add', 'ghost'), 1)
+    assert.match(err.at(-1) ?? '', /bot "ghost" not found/)
+  })
+
   it('fail/usage errors exit 2', async () => {
     assert.equal(await run('frob'), 2)
     assert.equal(await run('get', '--nope'), 2)
