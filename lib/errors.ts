@@ -27,9 +27,30 @@ export type BrokerErrorCode =
   | 'ERR_UPSTREAM_UNAVAILABLE'
   /** Only in HTTP responses: an unexpected failure whose details stay in the server's log. */
   | 'ERR_INTERNAL'
+  | IamJoinErrorCode
 
+/**
+ * Why an IAM join was refused. Each check of the join has its own code, so operators and tests
+ * can tell a misconfigured client from an attack. Statuses: 400 for malformed requests, 401 for
+ * failed proofs, 403 for policy, 502/504 for STS itself.
+ */
+export type IamJoinErrorCode =
+  | 'ERR_JOIN_TOKEN_INVALID' // no such token (or expired)
+  | 'ERR_JOIN_METHOD_MISMATCH' // the token is not for this join method
+  | 'ERR_JOIN_LOCKED' // a lock targets the token or the bot
+  | 'ERR_IAM_BAD_URL' // not https, a query, a path other than /, userinfo or a port
+  | 'ERR_IAM_BAD_HOST' // not an STS endpoint we know or allow
+  | 'ERR_IAM_BAD_METHOD' // not POST
+  | 'ERR_IAM_BAD_BODY' // not exactly Action=GetCallerIdentity&Version=2011-06-15
+  | 'ERR_IAM_BAD_HEADERS' // a header outside the allow-list, or headers too large
+  | 'ERR_IAM_BAD_CHALLENGE' // missing, unknown, reused, expired or for another token
+  | 'ERR_IAM_UNSIGNED_CHALLENGE' // the challenge header is not in SignedHeaders
+  | 'ERR_IAM_STS_REJECTED' // STS answered non-200 (bad signature, expired credentials)
+  | 'ERR_IAM_STS_INVALID_RESPONSE' // STS answered 200 with something we cannot read
+  | 'ERR_IAM_STS_UNAVAILABLE' // STS unreachable or too slow
+  | 'ERR_IAM_NOT_ALLOWED' // the caller's account/ARN matches no allow rule
 /** HTTP statuses a {@link BrokerError} may carry. */
-export type BrokerErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503
+export type BrokerErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502 | 503 | 504
 
 /** Log-only context. Never returned to a caller. */
 export interface ErrorContext {
@@ -156,4 +177,32 @@ export class UpstreamUnavailableError extends BrokerError {
 /** Narrowing helper for `catch (err)` blocks. */
 export function isBrokerError(err: unknown): err is BrokerError {
   return err instanceof BrokerError
+}
+
+const IAM_JOIN_STATUS: Record<IamJoinErrorCode, BrokerErrorStatus> = {
+  ERR_JOIN_TOKEN_INVALID: 401,
+  ERR_JOIN_METHOD_MISMATCH: 403,
+  ERR_JOIN_LOCKED: 403,
+  ERR_IAM_BAD_URL: 400,
+  ERR_IAM_BAD_HOST: 400,
+  ERR_IAM_BAD_METHOD: 400,
+  ERR_IAM_BAD_BODY: 400,
+  ERR_IAM_BAD_HEADERS: 400,
+  ERR_IAM_BAD_CHALLENGE: 401,
+  ERR_IAM_UNSIGNED_CHALLENGE: 401,
+  ERR_IAM_STS_REJECTED: 401,
+  ERR_IAM_STS_INVALID_RESPONSE: 502,
+  ERR_IAM_STS_UNAVAILABLE: 504,
+  ERR_IAM_NOT_ALLOWED: 403,
+}
+
+/** A refused IAM join; `code` says which check failed. */
+export class IamJoinError extends BrokerError {
+  override readonly code: IamJoinErrorCode
+  override readonly status: BrokerErrorStatus
+  constructor(code: IamJoinErrorCode, message: string, ctx?: ErrorContext) {
+    super(message, ctx)
+    this.code = code
+    this.status = IAM_JOIN_STATUS[code]
+  }
 }

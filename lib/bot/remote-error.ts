@@ -4,7 +4,7 @@
  */
 import { BrokerError, type BrokerErrorCode, type BrokerErrorStatus } from '../errors.ts'
 
-const KNOWN_STATUSES: readonly number[] = [400, 401, 403, 404, 409, 413, 429, 500, 503]
+const KNOWN_STATUSES: readonly number[] = [400, 401, 403, 404, 409, 413, 429, 500, 502, 503, 504]
 
 export class RemoteError extends BrokerError {
   override readonly code: BrokerErrorCode
