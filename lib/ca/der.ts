@@ -35,10 +35,23 @@ function lengthBytes(n: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes])
 }
 
-/** One TLV with the given tag byte over the concatenated contents. */
+/**
+ * One TLV with the given tag byte over the concatenated contents. The header and the contents are
+ * copied once, into one buffer (nested encodings would otherwise copy every byte twice per level).
+ */
 export function tlv(tag: number, ...contents: readonly Uint8Array[]): Buffer {
-  const body = contents.length === 1 ? Buffer.from(contents[0] as Uint8Array) : Buffer.concat(contents)
-  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body])
+  let length = 0
+  for (const c of contents) length += c.length
+  const header = lengthBytes(length)
+  const out = Buffer.allocUnsafe(1 + header.length + length)
+  out[0] = tag
+  header.copy(out, 1)
+  let offset = 1 + header.length
+  for (const c of contents) {
+    out.set(c, offset)
+    offset += c.length
+  }
+  return out
 }
 
 export const sequence = (...items: readonly Uint8Array[]): Buffer => tlv(Tag.sequence, ...items)

@@ -14,6 +14,7 @@ import { certificatePem, signCertificate } from './x509/certificate.ts'
 import {
   authorityKeyIdentifier,
   basicConstraints,
+  type Extension,
   extendedKeyUsage,
   KeyUsage,
   keyUsage,
@@ -48,6 +49,18 @@ const LEAF_EXTENSIONS = [
   extendedKeyUsage('clientAuth'),
 ]
 
+const akiByCa = new WeakMap<object, Extension>()
+
+/** The CA's authorityKeyIdentifier extension, built once per CA (its encoding is cached too). */
+function authorityKeyOf(tls: NonNullable<LoadedCa['tls']>): Extension {
+  let ext = akiByCa.get(tls)
+  if (!ext) {
+    ext = authorityKeyIdentifier(tls.keyId)
+    akiByCa.set(tls, ext)
+  }
+  return ext
+}
+
 export async function issueUserCertificates(
   ca: LoadedCa,
   req: UserCertificateRequest,
@@ -66,11 +79,7 @@ export async function issueUserCertificates(
         notBefore,
         notAfter: req.notAfter,
         publicKey: req.publicKey.spki,
-        extensions: [
-          ...LEAF_EXTENSIONS,
-          authorityKeyIdentifier(ca.tls.keyId),
-          identityExtension(req.identity),
-        ],
+        extensions: [...LEAF_EXTENSIONS, authorityKeyOf(ca.tls), identityExtension(req.identity)],
       },
       ca.tls.signer,
     ),

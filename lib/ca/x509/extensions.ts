@@ -10,11 +10,21 @@ export interface Extension {
   readonly value: Uint8Array
 }
 
-/** DER of one Extension. */
+const encoded = new WeakMap<Extension, Buffer>()
+
+/**
+ * DER of one Extension. Encodings are remembered per Extension object, so the constant
+ * extensions every leaf shares (basic constraints, key usage, extended key usage) are encoded once.
+ */
 export function encodeExtension(ext: Extension): Buffer {
-  return ext.critical
-    ? sequence(oid(ext.oid), boolean(true), octetString(ext.value))
-    : sequence(oid(ext.oid), octetString(ext.value))
+  let der = encoded.get(ext)
+  if (!der) {
+    der = ext.critical
+      ? sequence(oid(ext.oid), boolean(true), octetString(ext.value))
+      : sequence(oid(ext.oid), octetString(ext.value))
+    encoded.set(ext, der)
+  }
+  return der
 }
 
 /** basicConstraints, always critical. A CA gets pathLenConstraint 0: it signs only leaves. */
