@@ -1,6 +1,7 @@
 /** Everything the auth service needs, injected by the composition root (CLI or Lambda). */
 import type { CertAuthorities } from '../ca/authorities.ts'
 import type { Clock } from '../clock.ts'
+import type { StsTransport } from '../join/iam/transport.ts'
 import type { Logger } from '../log.ts'
 import type { Store } from '../ports/store.ts'
 import type { Random } from '../random.ts'
@@ -21,6 +22,14 @@ export const DEFAULT_LIMITS: AuthLimits = Object.freeze({
   joinTokenTtlMs: 3600_000,
 })
 
+/** IAM join configuration. */
+export interface IamJoinOptions {
+  /** STS hosts accepted besides the AWS endpoints (exact names, e.g. a VPC endpoint). */
+  readonly extraStsHosts?: readonly string[]
+  /** How signed requests reach STS; default: `node:https`, no endpoint overrides. */
+  readonly transport?: StsTransport
+}
+
 export interface AuthDeps {
   readonly clusterName: string
   /** Address bots use to reach the service (shown by ping). */
@@ -32,4 +41,5 @@ export interface AuthDeps {
   readonly random: Random
   readonly log: Logger
   readonly limits: AuthLimits
+  readonly iam?: IamJoinOptions
 }

@@ -6,13 +6,12 @@
  * racing with one token exactly one wins — on every store adapter, across processes.
  */
 import { createHash } from 'node:crypto'
-import { issueUserCertificates } from '../ca/issue-user-certificates.ts'
 import { AccessDeniedError, NotFoundError, RevisionMismatchError, UnauthenticatedError } from '../errors.ts'
 import { botRole, botUser, type Identity } from '../identity/identity.ts'
 import type { BotInstance, Token } from '../resources/types.ts'
-import { recordAudit } from './audit.ts'
 import type { AuthDeps } from './deps.ts'
-import { type IssueResponse, issueResponse } from './issue-response.ts'
+import { issueJoinedIdentity } from './issue-joined-identity.ts'
+import type { IssueResponse } from './issue-response.ts'
 import { assertNotLocked } from './locks.ts'
 import type { CallerPublicKey } from './public-key.ts'
 
@@ -58,24 +57,13 @@ export async function joinWithToken(deps: AuthDeps, req: TokenJoinRequest): Prom
     disallowReissue: false,
   }
   await deps.resources.create(newInstance(botName, instanceId, now, notAfter, req.publicKey))
-  const certs = await issueUserCertificates(
-    deps.cas.user,
-    { identity, publicKey: req.publicKey, now, notAfter },
-    deps.random,
-  )
-  await recordAudit(deps, {
-    type: 'bot.join',
-    user: identity.user,
-    success: true,
-    fields: {
-      bot: botName,
-      instance: instanceId,
-      method: 'token',
-      serial: certs.serial,
-      expires: notAfter.toISOString(),
-    },
+  return issueJoinedIdentity(deps, {
+    identity,
+    publicKey: req.publicKey,
+    now,
+    notAfter,
+    audit: { bot: botName, instance: instanceId, method: 'token' },
   })
-  return issueResponse(identity, certs)
 }
 
 async function readToken(deps: AuthDeps, name: string): Promise<Token> {

@@ -12,7 +12,7 @@ import type { Store } from '../ports/store.ts'
 import type { Random } from '../random.ts'
 import { ResourceService } from '../services/resource-service.ts'
 import { ensureAdminRole } from './admin.ts'
-import { type AuthDeps, type AuthLimits, DEFAULT_LIMITS } from './deps.ts'
+import { type AuthDeps, type AuthLimits, DEFAULT_LIMITS, type IamJoinOptions } from './deps.ts'
 import { type TrustedCa, verifyPop } from './pop/verify.ts'
 
 export interface AuthServiceOptions {
@@ -24,6 +24,7 @@ export interface AuthServiceOptions {
   readonly random: Random
   readonly log: Logger
   readonly limits?: Partial<AuthLimits>
+  readonly iam?: IamJoinOptions
 }
 
 export interface AuthService {
@@ -52,6 +53,7 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
     random,
     log,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    ...(options.iam && { iam: options.iam }),
   }
   return { deps, app: createAuthApp({ ...deps, authenticate: popAuthenticator(deps, cas) }) }
 }

@@ -9,6 +9,7 @@ import { createPopSigner, type PopSigner } from '../auth/pop/client.ts'
 import type { Clock } from '../clock.ts'
 import { type BrokerErrorCode, UpstreamUnavailableError } from '../errors.ts'
 import type { Random } from '../random.ts'
+import type { SignedStsRequest } from './iam-signer.ts'
 import { RemoteError } from './remote-error.ts'
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
@@ -41,6 +42,22 @@ export interface CaBundleResponse {
   readonly jwks: { readonly keys: readonly object[] }
 }
 
+/** `POST /v1/join/iam/challenge`: a fresh single-use challenge for one IAM join. */
+export interface IamChallengeResponse {
+  readonly challenge: string
+  /** ISO 8601 instant after which the server refuses the challenge. */
+  readonly expires: string
+}
+
+export interface IamJoinRequest {
+  /** The name of the `iam` join token (not a secret). */
+  readonly token: string
+  readonly publicKeyPem: string
+  readonly ttlSeconds?: number
+  /** The signed, unsent `sts:GetCallerIdentity` request (see `iam-signer.ts`). */
+  readonly stsRequest: SignedStsRequest
+}
+
 export class AuthClient {
   readonly #base: string
   readonly #fetch: Fetch
@@ -63,6 +80,25 @@ export class AuthClient {
 
   join(token: string, publicKeyPem: string, ttlSeconds: number): Promise<IssueResponse> {
     return this.#call('POST', '/v1/join', { token, public_key: publicKeyPem, ttl_seconds: ttlSeconds })
+  }
+
+  /** Asks for a challenge to sign into an IAM join (`token` is the `iam` token's name). */
+  iamChallenge(token: string): Promise<IamChallengeResponse> {
+    return this.#call('POST', '/v1/join/iam/challenge', { token })
+  }
+
+  /**
+   * Joins with the `iam` method. With `as` (the bot's current, still valid identity) the request
+   * carries proof of possession, so the server keeps the bot instance.
+   */
+  joinIam(req: IamJoinRequest, as?: ClientIdentity): Promise<IssueResponse> {
+    const body = {
+      token: req.token,
+      public_key: req.publicKeyPem,
+      ...(req.ttlSeconds !== undefined && { ttl_seconds: req.ttlSeconds }),
+      sts_request: req.stsRequest,
+    }
+    return this.#call('POST', '/v1/join/iam', body, as)
   }
 
   renew(as: ClientIdentity, publicKeyPem: string, ttlSeconds: number): Promise<IssueResponse> {

@@ -9,6 +9,12 @@
  *   works only with a fresh token (`bots instances add`).
  * - The onboarding token changed (its hash differs from the one stored) → the stored identity is
  *   discarded and the bot joins with the new token: the documented way to reset a locked bot.
+ *
+ * `join_method: iam` identities are not renewable: they are "renewed" by joining again, every
+ * cycle (Teleport's lightweight renewal). Each join asks for a challenge, signs an
+ * `sts:GetCallerIdentity` request with the AWS credentials in {@link BotIdentityDeps.aws} and
+ * posts it. While the stored identity is still valid the join carries proof of possession of it,
+ * so the server keeps the bot instance; once it has expired the bot joins as a new instance.
  */
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -19,6 +25,7 @@ import type { Logger } from '../log.ts'
 import type { Destination } from '../ports/destination.ts'
 import type { AuthClient, ClientIdentity } from './auth-client.ts'
 import type { BotConfig, TokenSource } from './config.ts'
+import { type AwsCredentialsProvider, signGetCallerIdentity } from './iam-signer.ts'
 import { identityFields } from './identity-summary.ts'
 import { generateClientKey } from './keys.ts'
 
@@ -36,16 +43,27 @@ interface StoredState {
   readonly token_hash?: string
 }
 
+/** What an `iam` join signs with; built by the composition root. */
+export interface AwsJoinDeps {
+  /** The STS region (config or `AWS_REGION` / `AWS_DEFAULT_REGION`); `us-east-1` when unset. */
+  readonly region?: string | undefined
+  /** E.g. `defaultProvider()` from `@aws-sdk/credential-provider-node`. */
+  readonly credentials: AwsCredentialsProvider
+}
+
 export interface BotIdentityDeps {
   readonly config: BotConfig
   readonly client: AuthClient
   readonly storage: Destination
   readonly clock: Clock
   readonly log: Logger
+  /** Required for `join_method: iam`. */
+  readonly aws?: AwsJoinDeps | undefined
 }
 
 /** Joins or renews as needed; returns the identity to act with. */
 export async function refreshBotIdentity(deps: BotIdentityDeps): Promise<BotIdentity> {
+  if (deps.config.onboarding.joinMethod === 'iam') return joinWithIam(deps, deps.config.onboarding.tokenName)
   const token = readToken(deps.config)
   let stored = await loadStored(deps.storage)
   if (
@@ -81,6 +99,51 @@ export async function refreshBotIdentity(deps: BotIdentityDeps): Promise<BotIden
   const issued = await deps.client.join(token, key.publicPem, ttlSeconds)
   deps.log.info('Successfully joined', identityFields(issued))
   return persist(deps.storage, key.privatePem, issued, hash(token))
+}
+
+/** One IAM join; see the module comment. */
+async function joinWithIam(deps: BotIdentityDeps, tokenName: string): Promise<BotIdentity> {
+  if (!deps.aws) {
+    throw new InvalidConfigError(
+      'onboarding.join_method',
+      'join_method "iam" needs AWS credentials, and none were provided to the bot',
+    )
+  }
+  const tokenHash = hash(`iam:${tokenName}`)
+  let stored = await loadStored(deps.storage)
+  if (stored && stored.state.token_hash !== undefined && stored.state.token_hash !== tokenHash) {
+    deps.log.info('the onboarding token changed: discarding the stored identity and joining again')
+    stored = undefined
+  }
+  const now = deps.clock.now()
+  const current = stored && stored.identity.notAfter > now ? stored.identity : undefined
+  if (stored && !current) {
+    deps.log.info('the stored identity has expired: joining as a new bot instance', {
+      expires: stored.identity.notAfter.toISOString(),
+    })
+  }
+  const { challenge } = await deps.client.iamChallenge(tokenName)
+  const stsRequest = await signGetCallerIdentity({
+    challenge,
+    region: deps.aws.region,
+    credentials: deps.aws.credentials,
+    clock: deps.clock,
+  })
+  const key = generateClientKey()
+  const issued = await deps.client.joinIam(
+    {
+      token: tokenName,
+      publicKeyPem: key.publicPem,
+      ttlSeconds: Math.round(deps.config.lifetime.ttlMs / 1000),
+      stsRequest,
+    },
+    current,
+  )
+  deps.log.info(current ? 'Successfully renewed bot identity by joining again' : 'Successfully joined', {
+    ...identityFields(issued),
+    join_method: 'iam',
+  })
+  return persist(deps.storage, key.privatePem, issued, tokenHash)
 }
 
 async function persist(

@@ -11,7 +11,7 @@ import { isBrokerError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Destination } from '../ports/destination.ts'
 import type { AuthClient, CaBundleResponse } from './auth-client.ts'
-import { type BotIdentity, refreshBotIdentity } from './bot-identity.ts'
+import { type AwsJoinDeps, type BotIdentity, refreshBotIdentity } from './bot-identity.ts'
 import type { BotConfig, OutputConfig } from './config.ts'
 import { identityFields } from './identity-summary.ts'
 import { generateClientKey } from './keys.ts'
@@ -28,6 +28,8 @@ export interface BotDeps {
   readonly destinations: ReadonlyMap<string, Destination>
   readonly clock: Clock
   readonly log: Logger
+  /** AWS region and credentials for `join_method: iam` (built by the composition root). */
+  readonly aws?: AwsJoinDeps | undefined
 }
 
 export type OutputResult =

@@ -41,6 +41,7 @@ export async function startLocalCluster(ctx: CliContext, cwd: string): Promise<L
     clock: ctx.clock,
     random: cryptoRandom,
     log: ctx.log,
+    iam: { extraStsHosts: ctx.config.iam.extraStsHosts },
   })
   const applied = await applyResources(
     service.deps.resources,

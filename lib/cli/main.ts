@@ -82,6 +82,7 @@ async function run(
   const commands: Record<string, () => Promise<number>> = {
     bot: async () =>
       botCommand(openLoggingOnly(io), io.cwd, {
+        env: io.env,
         configPath: typeof flags.config === 'string' ? flags.config : undefined,
         oneshot: flags.oneshot === true,
       }),
@@ -93,7 +94,7 @@ async function run(
         }),
       ),
     start: async () =>
-      withContext(io, (ctx) => startCommand(ctx, io.cwd, { oneshot: flags.oneshot === true })),
+      withContext(io, (ctx) => startCommand(ctx, io.cwd, { oneshot: flags.oneshot === true, env: io.env })),
     get: async () => withContext(io, (ctx) => getCommand(ctx, args[0])),
     create: async () => withContext(io, (ctx) => createCommand(ctx, needFile())),
     apply: async () => withContext(io, (ctx) => applyCommand(ctx, needFile())),

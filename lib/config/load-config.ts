@@ -12,6 +12,7 @@
  * | `CREDBROKER_CLUSTER_NAME`     | the cluster's name, written into every certificate  | `credbroker.local`|
  * | `CREDBROKER_LOG_LEVEL`        | `debug`, `info`, `warn` or `error`                  | `info`            |
  * | `CREDBROKER_LISTEN`           | `host:port` the local auth service listens on       | `127.0.0.1:3025`  |
+ * | `CREDBROKER_IAM_EXTRA_STS_HOSTS` | comma-separated STS hosts accepted for IAM joins besides AWS's (VPC endpoints) | none |
  *
  * Nothing in `lib/` reads `process.env` except {@link loadConfig}'s default argument.
  */
@@ -36,6 +37,8 @@ export interface Config {
   readonly store: StoreConfig
   /** Where the locally served auth service listens (the CLI's `start`). */
   readonly listen: { readonly host: string; readonly port: number }
+  /** IAM join settings. */
+  readonly iam: { readonly extraStsHosts: readonly string[] }
 }
 
 const STORE_KINDS = ['embedded', 'memory', 'dynamodb'] as const
@@ -58,7 +61,20 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: oneOf(env, 'CREDBROKER_LOG_LEVEL', LOG_LEVELS, 'info'),
     store: storeConfig(env, cwd),
     listen: listenConfig(env),
+    iam: { extraStsHosts: hostList(env, 'CREDBROKER_IAM_EXTRA_STS_HOSTS') },
   })
+}
+
+const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/
+
+/** A comma-separated list of lower-case DNS names. */
+function hostList(env: Env, name: string): string[] {
+  const value = optionalString(env, name)
+  if (value === undefined) return []
+  const hosts = value.split(',').map((h) => h.trim())
+  const bad = hosts.find((h) => !HOST.test(h))
+  if (bad !== undefined) throw new InvalidConfigError(name, `"${bad}" is not a lower-case DNS name`)
+  return hosts
 }
 
 const LISTEN = /^(\d{1,3}(\.\d{1,3}){3}|localhost|\[[0-9a-f:]+\]):(\d{1,5})$/

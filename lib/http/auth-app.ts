@@ -8,6 +8,8 @@
  * | GET    | /v1/cas                      | none     | CA certificates, SSH CA keys, known_hosts, JWKS |
  * | GET    | /.well-known/jwks.json       | none     | the JWT signing keys                          |
  * | POST   | /v1/join                     | token    | token join → renewable bot identity           |
+ * | POST   | /v1/join/iam/challenge       | none     | a single-use challenge for an `iam` token     |
+ * | POST   | /v1/join/iam                 | AWS (+PoP)| iam join → non-renewable bot identity        |
  * | POST   | /v1/renew                    | PoP      | renew a renewable bot identity                |
  * | POST   | /v1/certs                    | PoP      | impersonated certificates                     |
  * | POST   | /v1/heartbeat                | PoP      | bot instance heartbeat                        |
@@ -21,9 +23,11 @@ import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'
 import { recordHeartbeat } from '../auth/heartbeat.ts'
 import { issueImpersonated } from '../auth/impersonate.ts'
+import { issueIamChallenge, joinWithIam } from '../auth/join-iam.ts'
 import { joinWithToken } from '../auth/join-token.ts'
 import { parseCallerPublicKey } from '../auth/public-key.ts'
 import { renewBotIdentity } from '../auth/renew.ts'
+import { isBrokerError } from '../errors.ts'
 import { registerAdminRoutes } from './admin-routes.ts'
 import { parseJsonBody } from './body.ts'
 import { caBundle, pingResponse } from './cas.ts'
@@ -65,6 +69,19 @@ const joinBody = z.strictObject({
   public_key: z.string(),
   ttl_seconds: ttlSeconds.optional(),
 })
+const iamChallengeBody = z.strictObject({ token: z.string().min(1).max(256) })
+const iamJoinBody = z.strictObject({
+  token: z.string().min(1).max(256),
+  public_key: z.string(),
+  ttl_seconds: ttlSeconds.optional(),
+  // Loose on purpose: sizes and shapes inside are the join's own checks, each with its own code.
+  sts_request: z.strictObject({
+    method: z.string().max(16),
+    url: z.string().max(2048),
+    headers: z.record(z.string().max(256), z.string()),
+    body: z.string().max(4096),
+  }),
+})
 const renewBody = z.strictObject({ public_key: z.string(), ttl_seconds: ttlSeconds.optional() })
 const certsBody = z.strictObject({
   public_key: z.string(),
@@ -103,6 +120,33 @@ export function createAuthApp(deps: AuthAppDeps): Hono<AppEnv> {
     const publicKey = parseCallerPublicKey(body.public_key)
     return c.json(
       await joinWithToken(deps, { token: body.token, publicKey, ttlMs: (body.ttl_seconds ?? HOUR_S) * 1000 }),
+    )
+  })
+  app.post('/v1/join/iam/challenge', async (c) => {
+    const body = parseJsonBody(c.get('body'), iamChallengeBody)
+    const { challenge, expires } = await issueIamChallenge(deps, body.token)
+    return c.json({ challenge, expires: expires.toISOString() })
+  })
+  app.post('/v1/join/iam', async (c) => {
+    const body = parseJsonBody(c.get('body'), iamJoinBody)
+    const publicKey = parseCallerPublicKey(body.public_key)
+    // Proof of possession is optional here: a valid identity of the same bot keeps its instance;
+    // a missing, expired or otherwise unverifiable one just means a new instance.
+    let previous: Caller | undefined
+    if (c.req.header('authorization') !== undefined) {
+      previous = await caller(c).catch((err: unknown) => {
+        if (isBrokerError(err)) return undefined
+        throw err
+      })
+    }
+    return c.json(
+      await joinWithIam(deps, {
+        token: body.token,
+        publicKey,
+        ttlMs: (body.ttl_seconds ?? HOUR_S) * 1000,
+        sts: body.sts_request,
+        ...(previous && { previous }),
+      }),
     )
   })
   app.post('/v1/renew', async (c) => {

@@ -5,6 +5,7 @@
  * `metadata.name` equals `spec.instance_id`; the store key is `bot_instance/<bot>/<id>`.
  */
 import { z } from 'zod'
+import { awsAccountId } from './aws-fields.ts'
 import { hostname, instant, resourceName, text, typeError, uuid } from './fields.ts'
 import { type Conforms, documentSchema } from './metadata.ts'
 import { joinMethod } from './token.ts'
@@ -16,6 +17,12 @@ const counter = z
   .min(0, 'must not be negative')
   .max(Number.MAX_SAFE_INTEGER, 'is too large')
 
+/** A caller ARN as STS reports it: `arn:` then printable ASCII without spaces, ≤ 2048 characters. */
+const awsCallerArn = z
+  .string()
+  .max(2048, 'must be at most 2048 characters')
+  .regex(/^arn:[\x21-\x7e]+$/, 'must be an ARN: "arn:" then printable characters without spaces')
+
 const authentication = z.strictObject({
   authenticated_at: instant,
   join_method: joinMethod,
@@ -25,6 +32,8 @@ const authentication = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9+/=:_-]{1,128}$/, 'must be a key fingerprint such as "SHA256:…"')
     .optional(),
+  aws_account: awsAccountId.optional(),
+  aws_arn: awsCallerArn.optional(),
 })
 
 const heartbeat = z.strictObject({

@@ -136,6 +136,10 @@ export interface Authentication {
   readonly generation: number
   /** SHA-256 fingerprint of the public key the identity was issued for. */
   readonly public_key_fingerprint?: string
+  /** `iam` joins: the AWS account STS reported for the caller. */
+  readonly aws_account?: string
+  /** `iam` joins: the caller ARN STS reported. */
+  readonly aws_arn?: string
 }
 
 export interface Heartbeat {

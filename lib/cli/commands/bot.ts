@@ -7,8 +7,11 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { AuthClient } from '../../bot/auth-client.ts'
 import { runCycle, runDaemon } from '../../bot/bot.ts'
-import { parseBotConfig } from '../../bot/config.ts'
+import type { AwsJoinDeps } from '../../bot/bot-identity.ts'
+import { type BotConfig, parseBotConfig } from '../../bot/config.ts'
 import { openBotDestinations } from '../../bot/destinations.ts'
+import { stsRegion } from '../../bot/iam-signer.ts'
+import { type Env, optionalString } from '../../config/env.ts'
 import { BadRequestError } from '../../errors.ts'
 import type { CliContext } from '../context.ts'
 import { abortOnSignals, reloadNotifier, sleepUntil } from '../signals.ts'
@@ -16,7 +19,12 @@ import { abortOnSignals, reloadNotifier, sleepUntil } from '../signals.ts'
 export async function botCommand(
   ctx: Pick<CliContext, 'clock' | 'log' | 'print'>,
   cwd: string,
-  options: { configPath: string | undefined; oneshot: boolean },
+  options: {
+    configPath: string | undefined
+    oneshot: boolean
+    /** The process environment, for the STS region of an `iam` join. */
+    env?: Env
+  },
 ): Promise<number> {
   if (options.configPath === undefined) throw new BadRequestError('bot needs -c <config file>')
   const path = resolve(cwd, options.configPath)
@@ -37,6 +45,7 @@ export async function botCommand(
     destinations,
     clock: ctx.clock,
     log: ctx.log,
+    aws: await awsJoinDeps(config, options.env ?? {}),
   }
   if (config.oneshot) {
     const result = await runCycle(deps, { isStartup: true })
@@ -54,4 +63,18 @@ export async function botCommand(
     reload.close()
   }
   return 0
+}
+
+/**
+ * For `join_method: iam`: the AWS SDK's Node credentials chain (environment, profile, web
+ * identity, ECS, IMDS; a Lambda's role arrives through the environment) and the region from
+ * `AWS_REGION` / `AWS_DEFAULT_REGION` (else us-east-1). Loaded only when needed.
+ */
+export async function awsJoinDeps(config: BotConfig, env: Env): Promise<AwsJoinDeps | undefined> {
+  if (config.onboarding.joinMethod !== 'iam') return undefined
+  const { defaultProvider } = await import('@aws-sdk/credential-provider-node')
+  return {
+    region: stsRegion(optionalString(env, 'AWS_REGION'), optionalString(env, 'AWS_DEFAULT_REGION')),
+    credentials: defaultProvider(),
+  }
 }

@@ -12,17 +12,20 @@ import { AuthClient } from '../../bot/auth-client.ts'
 import { type CycleResult, runCycle, runDaemon } from '../../bot/bot.ts'
 import { parseBotConfig } from '../../bot/config.ts'
 import { openBotDestinations } from '../../bot/destinations.ts'
+import type { Env } from '../../config/env.ts'
 import type { CliContext } from '../context.ts'
 import { startLocalCluster } from '../local-cluster.ts'
 import { abortOnSignals, reloadNotifier, sleepUntil } from '../signals.ts'
 import { renderTable } from '../table.ts'
+import { awsJoinDeps } from './bot.ts'
 
 export const EXAMPLE_BOT_CONFIG = 'examples/bot.yaml'
 
 export async function startCommand(
   ctx: CliContext,
   cwd: string,
-  options: { oneshot: boolean },
+  /** `env`: the process environment, for the STS region of an `iam` join. */
+  options: { oneshot: boolean; env?: Env },
 ): Promise<number> {
   const cluster = await startLocalCluster(ctx, cwd)
   try {
@@ -45,6 +48,7 @@ export async function startCommand(
       destinations,
       clock: ctx.clock,
       log: ctx.log,
+      aws: await awsJoinDeps(config, options.env ?? {}),
     }
     const first = await runCycle(deps, { isStartup: true })
     ctx.print(summary(baseDir, cluster.url, first, cluster.adminDir))

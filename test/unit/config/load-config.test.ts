@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       store: { kind: 'embedded', stateDir: '/srv/app/.credbroker' },
       listen: { host: '127.0.0.1', port: 3025 },
+      iam: { extraStsHosts: [] },
     })
   })
 
@@ -72,6 +73,12 @@ describe('loadConfig', () => {
     ['bad cluster name', { CREDBROKER_CLUSTER_NAME: 'Not A Name' }, 'CREDBROKER_CLUSTER_NAME', /DNS name/],
     ['bad listen address', { CREDBROKER_LISTEN: '127.0.0.1' }, 'CREDBROKER_LISTEN', /host:port/],
     ['bad listen port', { CREDBROKER_LISTEN: '127.0.0.1:70000' }, 'CREDBROKER_LISTEN', /1-65535/],
+    [
+      'bad extra STS host',
+      { CREDBROKER_IAM_EXTRA_STS_HOSTS: 'sts.example.com,10.0.0.1:443' },
+      'CREDBROKER_IAM_EXTRA_STS_HOSTS',
+      /not a lower-case DNS name/,
+    ],
     ['bad log level', { CREDBROKER_LOG_LEVEL: 'loud' }, 'CREDBROKER_LOG_LEVEL', /debug, info, warn, error/],
   ]
   for (const [name, env, field, message] of failures) {
