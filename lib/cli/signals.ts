@@ -1,4 +1,5 @@
 /** Process signals for the daemon: SIGINT/SIGTERM stop it, SIGHUP/SIGUSR1 renew at once. */
+import { type BotDeps, runDaemon } from '../bot/bot.ts'
 
 /** An AbortSignal that fires on SIGINT or SIGTERM. */
 export function abortOnSignals(): AbortSignal {
@@ -58,4 +59,26 @@ export function sleepUntil(ms: number, wake: Promise<void>, signal: AbortSignal)
     wake.then(finish)
     signal.addEventListener('abort', finish, { once: true })
   })
+}
+
+/**
+ * Runs the bot daemon on this process's signals until SIGINT/SIGTERM: SIGHUP/SIGUSR1 renew at
+ * once, and the reload listeners are removed when it returns.
+ */
+export async function runDaemonOnSignals(
+  deps: BotDeps,
+  options: { waitFirst?: boolean } = {},
+): Promise<void> {
+  const reload = reloadNotifier()
+  try {
+    await runDaemon(deps, {
+      signal: abortOnSignals(),
+      wake: reload.wake,
+      sleep: sleepUntil,
+      random: Math.random,
+      ...(options.waitFirst !== undefined && { waitFirst: options.waitFirst }),
+    })
+  } finally {
+    reload.close()
+  }
 }

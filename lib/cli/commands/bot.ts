@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { AuthClient } from '../../bot/auth-client.ts'
-import { runCycle, runDaemon } from '../../bot/bot.ts'
+import { runCycle } from '../../bot/bot.ts'
 import type { AwsJoinDeps } from '../../bot/bot-identity.ts'
 import { type BotConfig, parseBotConfig } from '../../bot/config.ts'
 import { openBotDestinations } from '../../bot/destinations.ts'
@@ -14,7 +14,7 @@ import { stsRegion } from '../../bot/iam-signer.ts'
 import { type Env, optionalString } from '../../config/env.ts'
 import { BadRequestError } from '../../errors.ts'
 import type { CliContext } from '../context.ts'
-import { abortOnSignals, reloadNotifier, sleepUntil } from '../signals.ts'
+import { runDaemonOnSignals } from '../signals.ts'
 
 export async function botCommand(
   ctx: Pick<CliContext, 'clock' | 'log' | 'print'>,
@@ -51,17 +51,7 @@ export async function botCommand(
     const result = await runCycle(deps, { isStartup: true })
     return result.outputs.every((o) => o.ok) ? 0 : 1
   }
-  const reload = reloadNotifier()
-  try {
-    await runDaemon(deps, {
-      signal: abortOnSignals(),
-      wake: reload.wake,
-      sleep: sleepUntil,
-      random: Math.random,
-    })
-  } finally {
-    reload.close()
-  }
+  await runDaemonOnSignals(deps)
   return 0
 }
 

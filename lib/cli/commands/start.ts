@@ -9,13 +9,13 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
 import { addJoinToken } from '../../auth/bots.ts'
 import { AuthClient } from '../../bot/auth-client.ts'
-import { type CycleResult, runCycle, runDaemon } from '../../bot/bot.ts'
+import { type CycleResult, runCycle } from '../../bot/bot.ts'
 import { parseBotConfig } from '../../bot/config.ts'
 import { openBotDestinations } from '../../bot/destinations.ts'
 import type { Env } from '../../config/env.ts'
 import type { CliContext } from '../context.ts'
 import { startLocalCluster } from '../local-cluster.ts'
-import { abortOnSignals, reloadNotifier, sleepUntil } from '../signals.ts'
+import { runDaemonOnSignals } from '../signals.ts'
 import { renderTable } from '../table.ts'
 import { awsJoinDeps } from './bot.ts'
 
@@ -56,18 +56,7 @@ export async function startCommand(
     ctx.print(
       `\nRenewing every ${Math.round(config.lifetime.renewalIntervalMs / 60_000)}m; SIGHUP renews now; Ctrl-C stops.`,
     )
-    const reload = reloadNotifier()
-    try {
-      await runDaemon(deps, {
-        signal: abortOnSignals(),
-        wake: reload.wake,
-        sleep: sleepUntil,
-        random: Math.random,
-        waitFirst: true,
-      })
-    } finally {
-      reload.close()
-    }
+    await runDaemonOnSignals(deps, { waitFirst: true })
     return 0
   } finally {
     await cluster.close()
