@@ -29,7 +29,8 @@ import { DynamoDbStore, type DynamoDbStoreOptions } from '../../lib/adapters/dyn
 import { createStoreTable, DYNAMODB_STORE_IAM_ACTIONS } from '../../lib/adapters/dynamodb/table.ts'
 import { ManualClock } from '../../lib/clock.ts'
 import { runStoreConformance, type StoreHarness } from '../conformance/store.suite.ts'
-import { type AccessKey, freePort, type MotoServer, startMoto } from '../helpers/moto.ts'
+import { type AccessKey, type MotoServer, startMoto } from '../helpers/moto.ts'
+import { freePort } from '../helpers/peer-process.ts'
 
 const TABLE = `credbroker-store-${randomBytes(4).toString('hex')}`
 

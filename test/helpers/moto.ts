@@ -20,12 +20,15 @@
  * await moto.stop()
  * ```
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { spawn } from 'node:child_process'
+import { accessSync, constants, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
+import { freePort, supervise, terminate } from './peer-process.ts'
+
+export { freePort }
+
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -41,7 +44,6 @@ export const MOTO_ACCOUNT_ID = '123456789012'
 const ADMIN_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' }
 const READY_POLL_MS = 100
 const READY_DEADLINE_MS = 30_000
-const STOP_DEADLINE_MS = 5_000
 /** Keep only the tail of moto's output: it logs every request. */
 const MAX_OUTPUT_CHARS = 16_000
 
@@ -78,22 +80,6 @@ export interface MotoServer {
   stop(): Promise<void>
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (listen on port 0, close, reuse it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen(0, HOST, () => {
-      const address = server.address()
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port)
-        else reject(new Error('could not determine a free port'))
-      })
-    })
-  })
-}
-
 /** Starts `moto_server` on a free port of 127.0.0.1 and waits until it answers. */
 export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> {
   const executable = findOnPath('moto_server')
@@ -123,17 +109,7 @@ async function launch(executable: string, port: number, options: MotoOptions): P
   }
   child.stdout?.on('data', capture)
   child.stderr?.on('data', capture)
-  const exited = new Promise<string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(`moto_server exited (code ${code}, signal ${signal})`))
-    child.once('error', (err) => resolve(`moto_server could not start: ${err.message}`))
-  })
-  // Never leave an orphaned server behind when the test process ends without calling stop().
-  const killOnExit = () => child.kill('SIGKILL')
-  process.once('exit', killOnExit)
-  const cleanUp = () => {
-    process.removeListener('exit', killOnExit)
-    rmSync(cwd, { recursive: true, force: true })
-  }
+  const { exited, cleanUp } = supervise(child, 'moto_server', cwd)
 
   const endpoint = `http://${HOST}:${port}`
   try {
@@ -198,18 +174,6 @@ async function waitUntilReady(
   throw new Error(
     `moto_server at ${endpoint} was not ready within ${READY_DEADLINE_MS} ms (${lastProblem}). Output:\n${output()}`,
   )
-}
-
-/** SIGTERM, then SIGKILL if the process lingers; resolves once it has exited. */
-async function terminate(child: ChildProcess, exited: Promise<string>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS)
-  try {
-    await exited
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 async function createIamUser(endpoint: string, name: string, policyDocument: string | object) {

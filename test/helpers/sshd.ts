@@ -23,18 +23,18 @@
  * await sshd.stop()
  * ```
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
+import { freePort, supervise, terminate } from './peer-process.ts'
 
 const HOST = '127.0.0.1'
 const PRIVSEP_DIR = '/run/sshd'
 const READY_POLL_MS = 25
 const READY_DEADLINE_MS = 10_000
-const STOP_DEADLINE_MS = 5_000
 const LOGIN_TIMEOUT_MS = 15_000
 const TOOL_TIMEOUT_MS = 10_000
 const LOG_WAIT_MS = 5_000
@@ -223,22 +223,12 @@ async function launch(binaries: Binaries, dir: string, config: ServerConfig): Pr
   const child = spawn(binaries.sshd, ['-D', '-e', '-f', config.file], { stdio: ['ignore', 'ignore', 'pipe'] })
   const log = new LogBuffer()
   child.stderr?.on('data', (chunk: Buffer) => log.append(chunk.toString('utf8')))
-  const exited = new Promise<string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(`sshd exited (code ${code}, signal ${signal})`))
-    child.once('error', (err) => resolve(`sshd could not start: ${err.message}`))
-  })
-  // Never leave an orphaned server behind when the test process ends without calling stop().
-  const killOnExit = () => child.kill('SIGKILL')
-  process.once('exit', killOnExit)
-  const cleanUp = () => {
-    process.removeListener('exit', killOnExit)
-    rmSync(dir, { recursive: true, force: true })
-  }
+  const { exited, cleanUp, release } = supervise(child, 'sshd', dir)
   try {
     await waitUntilListening(config.port, exited, () => log.text)
   } catch (err) {
     await terminate(child, exited)
-    process.removeListener('exit', killOnExit)
+    release()
     throw err
   }
 
@@ -335,34 +325,6 @@ function acceptsTcp(port: number): Promise<boolean> {
     socket.once('connect', () => finish(true))
     socket.once('error', () => finish(false))
     socket.once('timeout', () => finish(false))
-  })
-}
-
-/** SIGTERM, then SIGKILL if the process lingers; resolves once it has exited. */
-async function terminate(child: ChildProcess, exited: Promise<string>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS)
-  try {
-    await exited
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (listen on port 0, close, reuse it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen(0, HOST, () => {
-      const address = server.address()
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port)
-        else reject(new Error('could not determine a free port'))
-      })
-    })
   })
 }
 

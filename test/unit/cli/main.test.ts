@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { main } from '../../../lib/cli/main.ts'
-import { freePort } from '../../helpers/moto.ts'
+import { freePort } from '../../helpers/peer-process.ts'
 
 describe('credbroker CLI', () => {
   let dir: string
