@@ -19,8 +19,8 @@
  * for (const w of warnings) log.warn(w)
  */
 import { isAbsolute, relative, resolve } from 'node:path'
-import { deepFreeze } from '../config/env.ts'
 import { InvalidConfigError } from '../errors.ts'
+import { deepFreeze } from '../freeze.ts'
 import { isResourceName } from '../resources/fields.ts'
 import {
   type CredentialLifetime,

@@ -67,12 +67,3 @@ export function matching(env: Env, name: string, pattern: RegExp, shape: string,
   if (!pattern.test(value)) throw new InvalidConfigError(name, `must be ${shape} (got "${value}")`)
   return value
 }
-
-/** Deep-freezes a plain configuration object so nothing can change it after parsing. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value) && !(value instanceof URL)) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
-}

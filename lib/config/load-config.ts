@@ -18,8 +18,9 @@
  */
 import { resolve } from 'node:path'
 import { InvalidConfigError } from '../errors.ts'
+import { deepFreeze } from '../freeze.ts'
 import type { LogLevel } from '../log.ts'
-import { deepFreeze, type Env, matching, oneOf, optionalString, optionalUrl, requiredString } from './env.ts'
+import { type Env, matching, oneOf, optionalString, optionalUrl, requiredString } from './env.ts'
 
 export type StoreConfig =
   | { readonly kind: 'memory' }

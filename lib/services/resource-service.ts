@@ -20,7 +20,6 @@
  * await resources.update({ ...role, spec: newSpec }, { revision: role.metadata.revision })
  */
 import { type Clock, systemClock } from '../clock.ts'
-import { deepFreeze } from '../config/env.ts'
 import {
   AlreadyExistsError,
   InvalidResourceError,
@@ -28,6 +27,7 @@ import {
   RevisionMismatchError,
   StoreUnavailableError,
 } from '../errors.ts'
+import { deepFreeze } from '../freeze.ts'
 import type { Store, StoreItem, WriteOptions } from '../ports/store.ts'
 import { parseInstant } from '../resources/fields.ts'
 import { keyOf, listPrefix, nameOf, resourceKey } from '../resources/keys.ts'
