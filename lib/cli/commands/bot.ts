@@ -37,7 +37,13 @@ export async function botCommand(
   const parsed = parseBotConfig(text, { baseDir: cwd, source: options.configPath })
   const config = options.oneshot ? { ...parsed.config, oneshot: true } : parsed.config
   for (const warning of parsed.warnings) ctx.log.warn(warning)
-  const { storage, destinations } = openBotDestinations(config, ctx.clock)
+  const region =
+    optionalString(options.env ?? {}, 'AWS_REGION') ?? optionalString(options.env ?? {}, 'AWS_DEFAULT_REGION')
+  const { storage, destinations } = openBotDestinations(
+    config,
+    ctx.clock,
+    region === undefined ? {} : { defaultRegion: region },
+  )
   const deps = {
     config,
     client: new AuthClient({ baseUrl: config.authServer }),
