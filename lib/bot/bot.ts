@@ -4,6 +4,7 @@
  * One-shot mode runs one cycle; daemon mode repeats every renewal interval (±10% jitter), backs
  * off on errors, and runs at once when asked (SIGHUP/SIGUSR1 in the CLI).
  */
+import { X509Certificate } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { IssueResponse } from '../auth/issue-response.ts'
 import type { Clock } from '../clock.ts'
@@ -105,9 +106,7 @@ async function renewOutput(
     const dir = output.destination.type === 'directory' ? output.destination.path : undefined
     await destination.write(
       identityArtifacts({ key, issued, cas, ...(dir !== undefined && { directory: dir }) }),
-      {
-        issuanceId: issued.serial,
-      },
+      { issuanceId: issued.serial, metadata: outputMetadata(output, issued, cas) },
     )
     deps.log.info(`Successfully renewed impersonated certificates for ${where}`, identityFields(issued))
     return { output: output.name, ok: true, destination: where, issued }
@@ -119,6 +118,20 @@ async function renewOutput(
       code,
     })
     return { output: output.name, ok: false, destination: where, code, message }
+  }
+}
+
+/** What a destination that keeps documents records next to an output's artifacts. */
+function outputMetadata(output: OutputConfig, issued: IssueResponse, cas: CaBundleResponse) {
+  return {
+    output: output.name,
+    output_type: output.type,
+    serial: issued.serial,
+    not_before: issued.not_before,
+    not_after: issued.not_after,
+    roles: issued.identity.roles,
+    principals: issued.identity.logins,
+    ca_fingerprints: cas.tls.user.map((pem) => new X509Certificate(pem).fingerprint256),
   }
 }
 

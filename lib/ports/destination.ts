@@ -39,6 +39,12 @@ export interface WriteMeta {
    * issuance makes one version; others may only log it.
    */
   readonly issuanceId?: string
+  /**
+   * Facts about the set — output name and type, serial, validity, roles, CA fingerprints — for
+   * consumers. Adapters that keep one document per set store them (Secrets Manager); others
+   * ignore them. Keys are 1–64 of `[a-z0-9_]` starting with a letter; values are JSON.
+   */
+  readonly metadata?: Readonly<Record<string, unknown>>
 }
 
 export interface Destination {
