@@ -3,10 +3,12 @@
  * error the user can act on (a BrokerError, printed as `error [CODE]: message`), 2 usage errors,
  * 3 an internal error (details only in the log at debug level).
  */
+import { systemClock } from '../clock.ts'
 import { BadRequestError, isBrokerError } from '../errors.ts'
 import { parseArgs } from './args.ts'
 import { botCommand } from './commands/bot.ts'
 import { botsCommand } from './commands/bots.ts'
+import { fetchCommand } from './commands/fetch.ts'
 import { applyCommand, createCommand, getCommand, removeCommand } from './commands/resources.ts'
 import { startCommand } from './commands/start.ts'
 import { type CliIo, openContext, openLoggingOnly } from './context.ts'
@@ -30,6 +32,12 @@ Commands:
   create -f <file|dir>    create resources from YAML/JSON documents
   apply -f <file|dir>     create or update resources
   rm <kind>/<name>        delete a resource
+  fetch --secret <id> (--out DIR | --artifact NAME | --json)
+                          read the current credential a bot wrote to AWS Secrets Manager:
+                          write every artifact to DIR (files 0600), print one artifact, or
+                          print all as JSON; refuses an expired credential. Region from
+                          AWS_REGION / AWS_DEFAULT_REGION; CREDBROKER_SECRETS_MANAGER_ENDPOINT
+                          overrides the endpoint
 
 The state backend comes from the environment: CREDBROKER_STORE (embedded, memory, dynamodb),
 CREDBROKER_STATE_DIR (default .credbroker), CREDBROKER_DYNAMODB_TABLE, AWS_REGION.`
@@ -41,6 +49,10 @@ const FLAGS = {
   config: { type: 'string', short: 'c' },
   roles: { type: 'string' },
   'token-ttl': { type: 'string' },
+  secret: { type: 'string' },
+  out: { type: 'string' },
+  artifact: { type: 'string' },
+  json: { type: 'boolean' },
 } as const
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -99,6 +111,17 @@ async function run(
     create: async () => withContext(io, (ctx) => createCommand(ctx, needFile())),
     apply: async () => withContext(io, (ctx) => applyCommand(ctx, needFile())),
     rm: async () => withContext(io, (ctx) => removeCommand(ctx, args[0])),
+    fetch: async () =>
+      fetchCommand({
+        env: io.env,
+        cwd: io.cwd,
+        clock: systemClock,
+        print: io.stdout,
+        secret: typeof flags.secret === 'string' ? flags.secret : undefined,
+        out: typeof flags.out === 'string' ? flags.out : undefined,
+        artifact: typeof flags.artifact === 'string' ? flags.artifact : undefined,
+        json: flags.json === true,
+      }),
   }
   const handler = commands[command]
   if (!handler) throw new BadRequestError(`unknown command "${command}"; run credbroker help`)
