@@ -97,7 +97,6 @@ const directoryDestination = z.strictObject({
 
 const memoryDestination = z.strictObject({ type: z.literal('memory') })
 
-/** Validated now; the adapter comes later. */
 const secretsManagerDestination = z.strictObject({
   type: z.literal('aws_secrets_manager'),
   name: secretName,
@@ -112,8 +111,15 @@ const destination = z.discriminatedUnion('type', [
   secretsManagerDestination,
 ])
 
-/** The bot's own identity is sensitive and local: a directory or memory, never a shared store. */
-const storage = z.discriminatedUnion('type', [directoryDestination, memoryDestination])
+/**
+ * The bot's own identity is sensitive: a local directory, memory, or a Secrets Manager secret of
+ * its own (for token-joined bots outside Lambda that have no durable disk), never an output's.
+ */
+const storage = z.discriminatedUnion('type', [
+  directoryDestination,
+  memoryDestination,
+  secretsManagerDestination,
+])
 
 /** Fields every output type shares. */
 const outputCommon = {

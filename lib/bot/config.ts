@@ -55,7 +55,7 @@ export type DestinationConfig =
     }
 
 /** Where the bot keeps its own (sensitive, renewable) identity. */
-export type StorageConfig = Extract<DestinationConfig, { type: 'directory' | 'memory' }>
+export type StorageConfig = DestinationConfig
 
 /** The join secret: inline, or the absolute path of a file holding it. Never log `value`. */
 export type TokenSource =
@@ -274,7 +274,8 @@ function collectWarnings(config: BotConfig, raw: readonly RawOutput[]): string[]
  * - names are unique;
  * - no two outputs share a destination, and directories do not nest: sharing one output
  *   directory (the thing operators copy to other machines) would share the other;
- * - no output directory overlaps the storage directory, which holds the renewable identity.
+ * - no output directory overlaps the storage directory, and no output secret is the storage secret:
+ *   storage holds the renewable identity.
  */
 function checkOutputs(config: BotConfig): void {
   config.outputs.forEach((output, i) => {
@@ -300,6 +301,16 @@ function checkOutputs(config: BotConfig): void {
         throw new InvalidConfigError(`outputs[${i}].destination`, `${clash} outputs[${j}]'s destination`)
     }
     const storage = config.storage
+    if (
+      dest.type === 'aws_secrets_manager' &&
+      storage.type === 'aws_secrets_manager' &&
+      destinationClash(dest, storage) !== undefined
+    ) {
+      throw new InvalidConfigError(
+        `outputs[${i}].destination.name`,
+        `secret ${dest.name} is also the bot's storage; the bot's own identity must stay apart from outputs`,
+      )
+    }
     if (dest.type === 'directory' && storage.type === 'directory' && overlaps(dest.path, storage.path)) {
       throw new InvalidConfigError(
         `outputs[${i}].destination.path`,

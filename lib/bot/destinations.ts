@@ -58,7 +58,7 @@ export function openBotDestinations(
   options: Pick<DestinationContext, 'botName' | 'defaultRegion'> = {},
 ) {
   return {
-    storage: openDestination(config.storage, 'storage', clock),
+    storage: openDestination(config.storage, 'storage', clock, { ...options, outputName: 'bot-storage' }),
     destinations: new Map(
       config.outputs.map(
         (o, i) =>

@@ -78,6 +78,8 @@ async function cli(args: string[]) {
   return { code, stdout: out.join('\n'), stderr: err.join('\n') }
 }
 
+let authService: Awaited<ReturnType<typeof createAuthService>>
+
 before(async () => {
   moto = await startMoto()
   client = createSecretsManagerClient({
@@ -95,6 +97,7 @@ before(async () => {
     random: cryptoRandom,
     log: silentLogger,
   })
+  authService = service
   await applyResources(service.deps.resources, loadDocuments(resolve('examples/cluster')))
   const { token } = await addJoinToken(service.deps, 'example')
   const { config } = validateBotConfig(
@@ -235,5 +238,58 @@ describe('e2e: consuming a credential from Secrets Manager', () => {
     assert.equal((await cli(['fetch', '--json'])).code, 1)
     assert.equal((await cli(['fetch', '--secret', SECRET])).code, 1)
     assert.equal((await cli(['fetch', '--secret', SECRET, '--json', '--out', 'x'])).code, 1)
+  })
+})
+
+describe('e2e: a token-joined bot keeps its own identity in Secrets Manager', () => {
+  it('joins, stores its identity in its storage secret, and renews from it on the next cycle', async () => {
+    const { token } = await addJoinToken(authService.deps, 'example')
+    const storageName = `credbroker-storage-${randomBytes(4).toString('hex')}`
+    const { config } = validateBotConfig(
+      {
+        version: 'v1',
+        auth_server: 'http://127.0.0.1:1',
+        onboarding: { join_method: 'token', token },
+        storage: { type: 'aws_secrets_manager', name: storageName },
+        outputs: [{ type: 'identity', name: 'ssh', roles: ['access'], destination: { type: 'memory' } }],
+      },
+      { baseDir: dir },
+    )
+    const storage = new SecretsManagerDestination({
+      name: storageName,
+      client,
+      tags: { bot: 'example', output: 'bot-storage' },
+    })
+    const { destinations } = openBotDestinations(config, systemClock, { defaultRegion: moto.region })
+    const auth = new AuthClient({
+      baseUrl: config.authServer,
+      fetch: async (url: string, init?: RequestInit) => authService.app.request(url, init),
+    })
+    const deps = { config, client: auth, storage, destinations, clock: systemClock, log: silentLogger }
+    const first = await runCycle(deps)
+    assert.equal(first.identity.generation, 1)
+    const stored = await fetchCredential({ secretId: storageName, client })
+    assert.deepEqual([...stored.artifacts.keys()].sort(), ['key', 'key-cert.pub', 'state.json', 'tlscert'])
+    // A new process with the same storage secret renews the same instance.
+    const second = await runCycle({
+      ...deps,
+      storage: new SecretsManagerDestination({
+        name: storageName,
+        client,
+        tags: { bot: 'example', output: 'bot-storage' },
+      }),
+    })
+    assert.equal(second.identity.generation, 2)
+    assert.equal(second.identity.botInstanceId, first.identity.botInstanceId)
+  })
+
+  it('records the output metadata next to the artifacts', async () => {
+    const cred = await fetchCredential({ secretId: SECRET, client })
+    assert.equal(cred.metadata.output, 'ssh')
+    assert.equal(cred.metadata.output_type, 'identity')
+    assert.deepEqual(cred.metadata.roles, ['access'])
+    assert.deepEqual(cred.metadata.principals, ['alice', 'credbroker'])
+    assert.match(String(cred.metadata.serial), /^[0-9a-f]{32}$/)
+    assert.equal((cred.metadata.ca_fingerprints as string[]).length, 1)
   })
 })

@@ -98,7 +98,6 @@ const failCases: FailCase[] = [
     'onboarding.token',
     (d) => (d.onboarding = { join_method: 'iam', token: '/path' }),
   ],
-  ['fail/storage to Secrets Manager', 'storage.type', (d) => (d.storage = secret('x'))],
   ['fail/storage missing', 'storage', (d) => delete d.storage, /required/],
   ['fail/bad duration', 'credential_ttl', (d) => (d.credential_ttl = '1d')],
   ['fail/zero duration', 'renewal_interval', (d) => (d.renewal_interval = '0s')],
@@ -387,5 +386,35 @@ describe('Function: parseBotConfig', () => {
         symlinks: 'try-secure',
       })
     })
+  })
+})
+
+describe('bot storage on Secrets Manager', () => {
+  it('ok/a token-joined bot may keep its identity in a secret of its own', () => {
+    const { config } = parse((doc) => {
+      doc.storage = { type: 'aws_secrets_manager', name: 'credbroker/bots/ci', region: 'eu-west-1' }
+    })
+    assert.deepEqual(config.storage, {
+      type: 'aws_secrets_manager',
+      name: 'credbroker/bots/ci',
+      region: 'eu-west-1',
+      readers: [],
+    })
+  })
+
+  it('fail/an output secret that is the storage secret is refused', () => {
+    assert.throws(
+      () =>
+        parse((doc) => {
+          doc.storage = { type: 'aws_secrets_manager', name: 'credbroker/bots/ci' }
+          doc.outputs = [id(secret('credbroker/bots/ci'))]
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidConfigError)
+        assert.equal(err.field, 'outputs[0].destination.name')
+        assert.match(err.message, /is also the bot's storage/)
+        return true
+      },
+    )
   })
 })
