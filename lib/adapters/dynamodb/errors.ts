@@ -5,13 +5,13 @@
  * (which can name access key ids and principals); the SDK error stays available as `cause`, and
  * its name, HTTP status and request id go to `details` for the logs.
  */
+import { type BrokerError, StoreUnavailableError, ThrottledError, TooLargeError } from '../../errors.ts'
 import {
-  type BrokerError,
-  isBrokerError,
-  StoreUnavailableError,
-  ThrottledError,
-  TooLargeError,
-} from '../../errors.ts'
+  AWS_ACCESS_DENIED_NAMES,
+  AWS_UNREACHABLE_NAMES,
+  type AwsErrorRule,
+  translateAwsError,
+} from '../aws-errors.ts'
 
 export interface DynamoDbErrorContext {
   /** The table the failed request addressed; named in messages about a missing table. */
@@ -23,54 +23,7 @@ export interface DynamoDbErrorContext {
   conditionFailed?: () => BrokerError
 }
 
-interface Rule {
-  /** Matched against the error's `name` and, for Node socket errors, its `code`. */
-  names?: readonly string[]
-  /** Matched against `$metadata.httpStatusCode` when no rule matched by name. */
-  statuses?: readonly number[]
-  /** An extra predicate on top of the name (e.g. the size variant of ValidationException). */
-  when?: (err: SdkErrorShape) => boolean
-  make: (
-    ctx: DynamoDbErrorContext,
-    errorContext: { cause: unknown; details: Record<string, unknown> },
-  ) => BrokerError
-}
-
-interface SdkErrorShape {
-  name?: unknown
-  code?: unknown
-  message?: unknown
-  $metadata?: { httpStatusCode?: unknown; requestId?: unknown }
-}
-
-const ACCESS_DENIED_NAMES = [
-  'AccessDeniedException',
-  'AccessDenied',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'IncompleteSignatureException',
-  'MissingAuthenticationTokenException',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'ExpiredTokenException',
-  'CredentialsProviderError',
-] as const
-
-const UNREACHABLE_NAMES = [
-  'InternalServerError',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'AbortError',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-] as const
+type Rule = AwsErrorRule<DynamoDbErrorContext>
 
 const unavailable: Rule['make'] = (ctx, ec) =>
   new StoreUnavailableError(`the state store (DynamoDB table "${ctx.tableName}") is unavailable`, ec)
@@ -112,8 +65,8 @@ const RULES: readonly Rule[] = [
     when: (err) => typeof err.message === 'string' && /item size .*exceeded/i.test(err.message),
     make: (_ctx, ec) => new TooLargeError('the item exceeds the DynamoDB item size limit of 400 KB', ec),
   },
-  { names: ACCESS_DENIED_NAMES, make: accessDenied },
-  { names: UNREACHABLE_NAMES, make: unavailable },
+  { names: AWS_ACCESS_DENIED_NAMES, make: accessDenied },
+  { names: AWS_UNREACHABLE_NAMES, make: unavailable },
   // Errors whose body the SDK could not parse (moto answers auth failures in XML on this JSON
   // protocol) still carry the HTTP status.
   { statuses: [401, 403], make: accessDenied },
@@ -132,29 +85,5 @@ const RULES: readonly Rule[] = [
  * ```
  */
 export function translateDynamoDbError(err: unknown, ctx: DynamoDbErrorContext): BrokerError {
-  if (isBrokerError(err)) return err
-  const shape: SdkErrorShape = typeof err === 'object' && err !== null ? (err as SdkErrorShape) : {}
-  const name = typeof shape.name === 'string' ? shape.name : undefined
-  const code = typeof shape.code === 'string' ? shape.code : undefined
-  const status =
-    typeof shape.$metadata?.httpStatusCode === 'number' ? shape.$metadata.httpStatusCode : undefined
-  // Log-only facts; never the AWS message, which can name principals and access key ids.
-  const details: Record<string, unknown> = {}
-  const awsErrorName = name === undefined || name === 'Error' ? (code ?? name) : name
-  if (awsErrorName !== undefined) details.awsErrorName = awsErrorName
-  if (status !== undefined) details.httpStatus = status
-  if (typeof shape.$metadata?.requestId === 'string') details.requestId = shape.$metadata.requestId
-  const errorContext = { cause: err, details }
-
-  const byName = RULES.find(
-    (rule) =>
-      rule.names !== undefined &&
-      ((name !== undefined && rule.names.includes(name)) ||
-        (code !== undefined && rule.names.includes(code))) &&
-      (rule.when === undefined || rule.when(shape)),
-  )
-  const rule =
-    byName ??
-    RULES.find((r) => r.statuses !== undefined && status !== undefined && r.statuses.includes(status))
-  return (rule?.make ?? unavailable)(ctx, errorContext)
+  return translateAwsError(err, ctx, RULES, unavailable)
 }

@@ -47,6 +47,7 @@ import {
   type Destination,
   prepareArtifacts,
 } from '../../ports/destination.ts'
+import { awsErrorName } from '../aws-errors.ts'
 import {
   checkClientOptions,
   createSecretsManagerClient,
@@ -61,7 +62,7 @@ import {
   type SecretMetadata,
   versionToken,
 } from './document.ts'
-import { awsErrorName, translateSecretsManagerError } from './errors.ts'
+import { translateSecretsManagerError } from './errors.ts'
 import {
   checkOptions,
   MANAGED_TAG,

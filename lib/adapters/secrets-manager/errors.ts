@@ -25,10 +25,15 @@ import {
   AlreadyExistsError,
   type BrokerError,
   InvalidConfigError,
-  isBrokerError,
   ThrottledError,
   UpstreamUnavailableError,
 } from '../../errors.ts'
+import {
+  AWS_ACCESS_DENIED_NAMES,
+  AWS_UNREACHABLE_NAMES,
+  type AwsErrorRule,
+  translateAwsError,
+} from '../aws-errors.ts'
 
 export interface SecretsManagerErrorContext {
   /** The secret the failed request addressed. */
@@ -39,53 +44,8 @@ export interface SecretsManagerErrorContext {
   exists?: () => BrokerError
 }
 
-type Make = (
-  ctx: SecretsManagerErrorContext,
-  ec: { cause: unknown; details: Record<string, unknown> },
-) => BrokerError
-
-interface Rule {
-  names?: readonly string[]
-  statuses?: readonly number[]
-  make: Make
-}
-
-interface SdkErrorShape {
-  name?: unknown
-  code?: unknown
-  $metadata?: { httpStatusCode?: unknown; requestId?: unknown }
-}
-
-const ACCESS_DENIED_NAMES = [
-  'AccessDeniedException',
-  'AccessDenied',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'IncompleteSignatureException',
-  'MissingAuthenticationTokenException',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'ExpiredTokenException',
-  'ExpiredToken',
-  'CredentialsProviderError',
-] as const
-
-const UNREACHABLE_NAMES = [
-  'InternalServiceError',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'AbortError',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-] as const
+type Make = AwsErrorRule<SecretsManagerErrorContext>['make']
+type Rule = AwsErrorRule<SecretsManagerErrorContext>
 
 const secret = (ctx: SecretsManagerErrorContext) => `Secrets Manager secret "${ctx.secretName}"`
 
@@ -147,40 +107,16 @@ const RULES: readonly Rule[] = [
         ec,
       ),
   },
-  { names: ACCESS_DENIED_NAMES, make: accessDenied },
-  { names: UNREACHABLE_NAMES, make: unavailable },
+  { names: AWS_ACCESS_DENIED_NAMES, make: accessDenied },
+  { names: AWS_UNREACHABLE_NAMES, make: unavailable },
   { statuses: [401, 403], make: accessDenied },
   { statuses: [429], make: throttled },
 ]
-
-/** The AWS error name of an SDK error (its `name`, or a socket error's `code`), if any. */
-export function awsErrorName(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined
-  const { name, code } = err as SdkErrorShape
-  if (typeof name === 'string' && name !== 'Error') return name
-  return typeof code === 'string' ? code : typeof name === 'string' ? name : undefined
-}
 
 /**
  * Translates an error thrown by the Secrets Manager SDK (or the socket beneath it) into a domain
  * error. Domain errors pass through unchanged.
  */
 export function translateSecretsManagerError(err: unknown, ctx: SecretsManagerErrorContext): BrokerError {
-  if (isBrokerError(err)) return err
-  const shape: SdkErrorShape = typeof err === 'object' && err !== null ? (err as SdkErrorShape) : {}
-  const name = typeof shape.name === 'string' ? shape.name : undefined
-  const code = typeof shape.code === 'string' ? shape.code : undefined
-  const status =
-    typeof shape.$metadata?.httpStatusCode === 'number' ? shape.$metadata.httpStatusCode : undefined
-  const details: Record<string, unknown> = { secretName: ctx.secretName }
-  const awsName = awsErrorName(err)
-  if (awsName !== undefined) details.awsErrorName = awsName
-  if (status !== undefined) details.httpStatus = status
-  if (typeof shape.$metadata?.requestId === 'string') details.requestId = shape.$metadata.requestId
-  const ec = { cause: err, details }
-  const matches = (n: string | undefined, rule: Rule) => n !== undefined && rule.names?.includes(n) === true
-  const rule =
-    RULES.find((r) => matches(name, r) || matches(code, r)) ??
-    RULES.find((r) => r.statuses !== undefined && status !== undefined && r.statuses.includes(status))
-  return (rule?.make ?? unavailable)(ctx, ec)
+  return translateAwsError(err, ctx, RULES, unavailable, { secretName: ctx.secretName })
 }

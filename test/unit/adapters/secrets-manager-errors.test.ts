@@ -6,7 +6,8 @@ import {
   ResourceExistsException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-secrets-manager'
-import { awsErrorName, translateSecretsManagerError } from '../../../lib/adapters/secrets-manager/errors.ts'
+import { awsErrorName } from '../../../lib/adapters/aws-errors.ts'
+import { translateSecretsManagerError } from '../../../lib/adapters/secrets-manager/errors.ts'
 import { NotFoundError, RevisionMismatchError, TooLargeError } from '../../../lib/errors.ts'
 
 const NAME = 'prod/ci-bot'
