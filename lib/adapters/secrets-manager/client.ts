@@ -5,6 +5,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { InvalidConfigError } from '../../errors.ts'
+import { checkAwsClientConfig } from '../aws-client-config.ts'
 
 /** What the adapter uses of a `SecretsManagerClient`. */
 export type SecretsManagerApi = Pick<SecretsManagerClient, 'send' | 'destroy'>
@@ -25,8 +26,6 @@ export interface SecretsManagerClientConfig {
   /** Static credentials; absent in production, where the SDK's default provider chain applies. */
   credentials?: SecretsManagerCredentials
 }
-
-const REGION = /^[a-z0-9]+(-[a-z0-9]+)+$/
 
 /**
  * Builds a real SDK client. Retries are the SDK's standard mode (3 attempts with backoff,
@@ -56,34 +55,5 @@ export function checkClientOptions(
       throw new InvalidConfigError('client', 'must have a send() method')
     return
   }
-  if (typeof config !== 'object' || config === null) {
-    throw new InvalidConfigError('clientConfig', 'required when no client is given')
-  }
-  if (typeof config.region !== 'string' || !REGION.test(config.region)) {
-    throw new InvalidConfigError('clientConfig.region', 'must be an AWS region such as us-east-1')
-  }
-  if (config.endpoint !== undefined) {
-    let protocol: string | undefined
-    try {
-      protocol = new URL(config.endpoint).protocol
-    } catch {
-      protocol = undefined
-    }
-    if (protocol !== 'http:' && protocol !== 'https:') {
-      throw new InvalidConfigError('clientConfig.endpoint', 'must be an http or https URL')
-    }
-  }
-  const c = config.credentials
-  if (
-    c !== undefined &&
-    (typeof c?.accessKeyId !== 'string' ||
-      c.accessKeyId === '' ||
-      typeof c.secretAccessKey !== 'string' ||
-      c.secretAccessKey === '')
-  ) {
-    throw new InvalidConfigError(
-      'clientConfig.credentials',
-      'needs a non-empty accessKeyId and secretAccessKey',
-    )
-  }
+  checkAwsClientConfig(config)
 }
