@@ -6,8 +6,9 @@
  * {@link runDestinationConformance} with a factory that returns a fresh, empty destination.
  */
 import assert from 'node:assert/strict'
-import { afterEach, beforeEach, describe, it } from 'node:test'
+import { afterEach, beforeEach, describe } from 'node:test'
 import type { ArtifactContent, Destination } from '../../lib/ports/destination.ts'
+import { skippableTest } from './skippable.ts'
 
 export interface DestinationHarness {
   /** A fresh destination holding nothing. */
@@ -47,11 +48,7 @@ export function runDestinationConformance(
   describe(`Destination conformance: ${name}`, () => {
     let h: DestinationHarness
     let d: Destination
-    const test = (title: string, fn: () => Promise<void>) => {
-      const reason = options.skip?.[title]
-      if (reason === undefined) it(title, fn)
-      else it(title, { skip: reason }, fn)
-    }
+    const test = skippableTest(options.skip)
 
     beforeEach(async () => {
       h = await make()

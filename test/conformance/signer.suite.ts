@@ -15,13 +15,14 @@ import {
   verify,
   X509Certificate,
 } from 'node:crypto'
-import { afterEach, beforeEach, describe, it } from 'node:test'
+import { afterEach, beforeEach, describe } from 'node:test'
 import { readTlv } from '../../lib/ca/der-reader.ts'
 import { ecdsaDerToRaw, ecdsaRawToDer } from '../../lib/ca/signature.ts'
 import { signCertificate } from '../../lib/ca/x509/certificate.ts'
 import { basicConstraints, KeyUsage, keyUsage } from '../../lib/ca/x509/extensions.ts'
 import { encodeName, NameAttribute } from '../../lib/ca/x509/name.ts'
 import type { SignatureAlgorithm, Signer } from '../../lib/ports/signer.ts'
+import { skippableTest } from './skippable.ts'
 
 export interface SignerHarness {
   signer: Signer
@@ -101,11 +102,7 @@ export function runSignerConformance(
   describe(`Signer conformance: ${name}`, () => {
     let h: SignerHarness
     let signer: Signer
-    const test = (title: string, fn: () => Promise<void>) => {
-      const reason = options.skip?.[title]
-      if (reason === undefined) it(title, fn)
-      else it(title, { skip: reason }, fn)
-    }
+    const test = skippableTest(options.skip)
 
     beforeEach(async () => {
       h = await make()

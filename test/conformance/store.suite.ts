@@ -7,9 +7,10 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { afterEach, beforeEach, describe, it } from 'node:test'
+import { afterEach, beforeEach, describe } from 'node:test'
 import type { ManualClock } from '../../lib/clock.ts'
 import { MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_VALUE_BYTES, type Store } from '../../lib/ports/store.ts'
+import { skippableTest } from './skippable.ts'
 
 export interface StoreHarness {
   store: Store
@@ -50,11 +51,7 @@ export function runStoreConformance(
     let h: StoreHarness
     let ns: string
     const key = (suffix: string) => `${ns}/${suffix}`
-    const test = (title: string, fn: () => Promise<void>) => {
-      const reason = options.skip?.[title]
-      if (reason === undefined) it(title, fn)
-      else it(title, { skip: reason }, fn)
-    }
+    const test = skippableTest(options.skip)
 
     beforeEach(async () => {
       h = await make()
