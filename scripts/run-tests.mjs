@@ -81,7 +81,8 @@ function runFile(file) {
       )
       const summarised = /^ℹ tests \d+$/m.test(output)
       let problem
-      if (timedOut) problem = `killed after ${fileTimeoutMs / 1000} s: the test after the last one printed hangs`
+      if (timedOut)
+        problem = `killed after ${fileTimeoutMs / 1000} s: the test after the last one printed hangs`
       else if (signal) problem = `exited on ${signal}`
       else if (!summarised) problem = `exited with code ${code} before reporting a summary`
       else if (code !== 0) problem = `exited with code ${code}`
