@@ -21,7 +21,7 @@ import {
   DirectoryDestination,
   type DirectoryDestinationOptions,
 } from '../../lib/adapters/directory/destination.ts'
-import { ManualClock } from '../../lib/clock.ts'
+import { ManualClock, systemClock } from '../../lib/clock.ts'
 import { InvalidConfigError, ThrottledError } from '../../lib/errors.ts'
 import { runDestinationConformance } from '../conformance/destination.suite.ts'
 
@@ -263,7 +263,9 @@ describe('Class: DirectoryDestination', () => {
           )
           p.on('exit', done)
         })
-      const d = make()
+      // The writers run on the system clock, and a lock's age is read against the clock of the
+      // process inspecting it: this reader must share their clock, or its lock looks abandoned.
+      const d = make({ clock: systemClock })
       const children = Promise.all(['a', 'b', 'c'].map(child))
       let done = false
       void children.then(() => (done = true))

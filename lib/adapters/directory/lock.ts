@@ -12,7 +12,10 @@
  * was left by a crash on another host sharing the directory, or by a PID-namespaced container).
  * Breaking re-checks the file's inode and token just before unlinking it; two writers breaking
  * the same stale lock in that instant could both proceed, which needs a crash and a race at once.
- * Release removes the lock only if it still holds our token.
+ * Release removes the lock only if it still holds our token. A lock's age is its holder's
+ * `acquiredAt` read against the inspecting process's clock, so every process sharing a
+ * directory must run on the same (system) clock: a lock stamped by a clock far behind looks
+ * abandoned to the others and is broken.
  */
 import { constants } from 'node:fs'
 import { open, unlink } from 'node:fs/promises'
