@@ -25,6 +25,7 @@ export type BrokerErrorCode =
   | 'ERR_THROTTLED'
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_UPSTREAM_UNAVAILABLE'
+  | 'ERR_OUTPUTS_FAILED'
   /** Only in HTTP responses: an unexpected failure whose details stay in the server's log. */
   | 'ERR_INTERNAL'
   | IamJoinErrorCode

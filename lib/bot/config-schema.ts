@@ -14,7 +14,7 @@
  * issue into an {@link InvalidConfigError} naming the field.
  */
 import { parseDocument } from 'yaml'
-import { z } from 'zod'
+import * as z from 'zod'
 import { formatDuration, parseDuration } from '../duration.ts'
 import { InvalidConfigError } from '../errors.ts'
 import { duration, hostname, list, nameList, requiredList, resourceName, text } from '../resources/fields.ts'

@@ -18,6 +18,8 @@ export interface DestinationContext {
   outputName?: string
   /** Region of a Secrets Manager destination that names none. */
   defaultRegion?: string
+  /** Secrets Manager endpoint override (moto in tests); AWS's endpoint when absent. */
+  secretsManagerEndpoint?: string
 }
 
 export function openDestination(
@@ -38,7 +40,10 @@ export function openDestination(
       }
       return new SecretsManagerDestination({
         name: config.name,
-        clientConfig: { region },
+        clientConfig: {
+          region,
+          ...(context.secretsManagerEndpoint !== undefined && { endpoint: context.secretsManagerEndpoint }),
+        },
         ...(config.kmsKeyId === undefined ? {} : { kmsKeyId: config.kmsKeyId }),
         readers: config.readers,
         tags: { bot: context.botName ?? 'unknown', output: context.outputName ?? 'unknown' },
@@ -55,7 +60,7 @@ export function openDestination(
 export function openBotDestinations(
   config: BotConfig,
   clock: Clock,
-  options: Pick<DestinationContext, 'botName' | 'defaultRegion'> = {},
+  options: Pick<DestinationContext, 'botName' | 'defaultRegion' | 'secretsManagerEndpoint'> = {},
 ) {
   return {
     storage: openDestination(config.storage, 'storage', clock, { ...options, outputName: 'bot-storage' }),

@@ -9,6 +9,10 @@
  * | `db`   | database client certificates   |                    |        |
  * | `jwt`  |                                |                    | ES256  |
  *
+ * Each key's algorithm is the first of a preference list that the {@link KeyStore} supports:
+ * SSH CA keys are Ed25519 where the store can hold them and ECDSA P-256 otherwise (KMS); the
+ * X.509 and JWT keys are ECDSA P-256.
+ *
  * Records live under `cert_authority/<type>` and hold public material plus key references; the
  * private keys stay in the {@link KeyStore}. Two processes starting at once race on
  * `store.create`: the loser discards its keys and loads the winner's record.
@@ -17,9 +21,9 @@ import { createPublicKey, X509Certificate } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Certificate } from '@peculiar/asn1-x509'
 import { calculateJwkThumbprint, type JWK } from 'jose'
-import { z } from 'zod'
+import * as z from 'zod'
 import type { Clock } from '../clock.ts'
-import { AlreadyExistsError, NotFoundError, StoreUnavailableError } from '../errors.ts'
+import { AlreadyExistsError, InvalidConfigError, NotFoundError, StoreUnavailableError } from '../errors.ts'
 import type { KeyStore } from '../ports/key-store.ts'
 import type { SignatureAlgorithm, Signer } from '../ports/signer.ts'
 import type { Store } from '../ports/store.ts'
@@ -32,15 +36,34 @@ import { keyIdentifier } from './x509/extensions.ts'
 export type CaType = 'user' | 'host' | 'db' | 'jwt'
 export const CA_TYPES: readonly CaType[] = ['user', 'host', 'db', 'jwt']
 
-/** Which keys each CA has, and their algorithms (ECDSA P-256 for X.509 and JWT, Ed25519 for SSH). */
-const CA_KEYS: Record<
-  CaType,
-  { tls?: SignatureAlgorithm; ssh?: SignatureAlgorithm; jwt?: SignatureAlgorithm }
-> = {
-  user: { tls: 'ecdsa-p256-sha256', ssh: 'ed25519' },
-  host: { tls: 'ecdsa-p256-sha256', ssh: 'ed25519' },
-  db: { tls: 'ecdsa-p256-sha256' },
-  jwt: { jwt: 'ecdsa-p256-sha256' },
+type Preference = readonly SignatureAlgorithm[]
+
+/** SSH CA keys: Ed25519 first, ECDSA P-256 where the key store holds no Ed25519 keys (KMS). */
+const SSH_CA: Preference = ['ed25519', 'ecdsa-p256-sha256']
+/** X.509 CA keys and the JWT key (ES256): ECDSA P-256 only. */
+const P256_ONLY: Preference = ['ecdsa-p256-sha256']
+
+/** Which keys each CA has, and the algorithms each may use, most preferred first. */
+const CA_KEYS: Record<CaType, { tls?: Preference; ssh?: Preference; jwt?: Preference }> = {
+  user: { tls: P256_ONLY, ssh: SSH_CA },
+  host: { tls: P256_ONLY, ssh: SSH_CA },
+  db: { tls: P256_ONLY },
+  jwt: { jwt: P256_ONLY },
+}
+
+/**
+ * The first algorithm of `preference` that `keys` supports.
+ * @throws InvalidConfigError when it supports none: the configured key store cannot hold this CA.
+ */
+function pickAlgorithm(keys: KeyStore, preference: Preference, label: string): SignatureAlgorithm {
+  const algorithm = preference.find((a) => keys.supports(a))
+  if (algorithm === undefined) {
+    throw new InvalidConfigError(
+      'keyStore',
+      `the key store supports none of ${preference.join(', ')}, which the ${label} CA key needs`,
+    )
+  }
+  return algorithm
 }
 
 /** One generation of a CA's keys, as stored. */
@@ -136,33 +159,54 @@ async function loadChecked(keys: KeyStore, record: CaRecord): Promise<LoadedCa> 
   }
 }
 
+/**
+ * A new record with fresh keys. Every algorithm is chosen before the first key is made, and when
+ * making a key fails, the keys made before it are discarded (a KMS key costs money while it
+ * exists); the original error is rethrown.
+ */
 async function newRecord(deps: AuthoritiesDeps, type: CaType): Promise<CaRecord> {
   const spec = CA_KEYS[type]
+  const label = (purpose: 'tls' | 'ssh' | 'jwt') => `${type}-${purpose}`
+  const pick = (purpose: 'tls' | 'ssh' | 'jwt') => {
+    const preference = spec[purpose]
+    return preference && pickAlgorithm(deps.keys, preference, label(purpose))
+  }
+  const algorithms = { tls: pick('tls'), ssh: pick('ssh'), jwt: pick('jwt') }
   const now = deps.clock.now()
-  const label = (purpose: string) => `${type}-${purpose}`
+  const made: string[] = []
+  const generate = async (algorithm: SignatureAlgorithm, purpose: 'tls' | 'ssh' | 'jwt') => {
+    const key = await deps.keys.generate(algorithm, label(purpose))
+    made.push(key.ref)
+    return key
+  }
   const active: { -readonly [K in keyof CaKeySetRecord]: CaKeySetRecord[K] } = {}
-  if (spec.tls) {
-    const { ref, signer } = await deps.keys.generate(spec.tls, label('tls'))
-    const der = await createCaCertificate(signer, {
-      clusterName: deps.clusterName,
-      caName: type,
-      serial: deps.random.bytes(16),
-      now,
-    })
-    active.tls = { key_ref: ref, cert_pem: certificatePem(der) }
-  }
-  if (spec.ssh) {
-    const { ref, signer } = await deps.keys.generate(spec.ssh, label('ssh'))
-    active.ssh = {
-      key_ref: ref,
-      public_key: authorizedKeyLine(signer.publicKey, `${deps.clusterName} ${type} CA`),
+  try {
+    if (algorithms.tls) {
+      const { ref, signer } = await generate(algorithms.tls, 'tls')
+      const der = await createCaCertificate(signer, {
+        clusterName: deps.clusterName,
+        caName: type,
+        serial: deps.random.bytes(16),
+        now,
+      })
+      active.tls = { key_ref: ref, cert_pem: certificatePem(der) }
     }
-  }
-  if (spec.jwt) {
-    const { ref, signer } = await deps.keys.generate(spec.jwt, label('jwt'))
-    const jwk = publicJwk(signer)
-    const kid = await calculateJwkThumbprint(jwk)
-    active.jwt = { key_ref: ref, jwk: { ...jwk, kid }, kid }
+    if (algorithms.ssh) {
+      const { ref, signer } = await generate(algorithms.ssh, 'ssh')
+      active.ssh = {
+        key_ref: ref,
+        public_key: authorizedKeyLine(signer.publicKey, `${deps.clusterName} ${type} CA`),
+      }
+    }
+    if (algorithms.jwt) {
+      const { ref, signer } = await generate(algorithms.jwt, 'jwt')
+      const jwk = publicJwk(signer)
+      const kid = await calculateJwkThumbprint(jwk)
+      active.jwt = { key_ref: ref, jwk: { ...jwk, kid }, kid }
+    }
+  } catch (err) {
+    await Promise.allSettled(made.map((ref) => deps.keys.delete(ref)))
+    throw err
   }
   return {
     type,

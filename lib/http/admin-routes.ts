@@ -11,7 +11,7 @@
  *   POST   /v1/bots/:name/instances       a new join token for an existing bot
  */
 import type { Hono } from 'hono'
-import { z } from 'zod'
+import * as z from 'zod'
 import { addBot, addJoinToken } from '../auth/bots.ts'
 import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'

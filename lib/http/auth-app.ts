@@ -18,7 +18,7 @@
  * Every request body is JSON, at most {@link MAX_BODY_BYTES}; every error is `{code, message}`.
  */
 import { Hono } from 'hono'
-import { z } from 'zod'
+import * as z from 'zod'
 import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'
 import { recordHeartbeat } from '../auth/heartbeat.ts'

@@ -1,5 +1,5 @@
 /** Reading and validating JSON request bodies. */
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { BadRequestError } from '../errors.ts'
 
 /** Parses `bytes` as JSON and validates it; errors name the field. */

@@ -7,7 +7,7 @@
  *   subject is informational.
  */
 
-import { z } from 'zod'
+import * as z from 'zod'
 import { oid } from '../ca/der.ts'
 import { findExtensionValue, readTlv } from '../ca/der-reader.ts'
 import { type Extension, textExtension } from '../ca/x509/extensions.ts'

@@ -2,7 +2,7 @@
  * AWS identifiers in resource documents: account ids, IAM role ARNs (what a role lets a bot
  * assume) and ARN globs (what an `iam` join token accepts).
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** AWS partitions: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, … */
 const PARTITION = 'aws(?:-[a-z]+)*'

@@ -4,7 +4,7 @@
  * authentications and heartbeats, at most {@link HISTORY_LIMIT} of each, oldest first.
  * `metadata.name` equals `spec.instance_id`; the store key is `bot_instance/<bot>/<id>`.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { awsAccountId } from './aws-fields.ts'
 import { hostname, instant, resourceName, text, typeError, uuid } from './fields.ts'
 import { type Conforms, documentSchema } from './metadata.ts'

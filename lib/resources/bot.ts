@@ -8,7 +8,7 @@
  * metadata: { name: example }
  * spec: { roles: [access, machine-id-db] }
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { duration, list, nameList, text } from './fields.ts'
 import { type Conforms, documentSchema } from './metadata.ts'
 import type { Bot } from './types.ts'

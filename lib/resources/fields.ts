@@ -7,7 +7,7 @@
  * says what is wrong in words (`expected a list of strings`), not zod's defaults. Every string has
  * a maximum length and every list a maximum count: documents are untrusted input.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { tryParseDuration } from '../duration.ts'
 
 /** Longest resource name. 253 matches a DNS name, the longest thing a name usually mirrors. */

@@ -6,7 +6,7 @@
  * strings`); {@link issueMessage} supplies the rest, replacing zod's defaults, and is passed per
  * parse so it never changes how zod behaves for other code in the process.
  */
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { InvalidResourceError } from '../errors.ts'
 
 /** Dotted path of a field: `spec.allow.db_labels.env[0]`; odd keys are quoted (`labels["a/b"]`). */

@@ -20,7 +20,7 @@
  *
  * Both maps come out with keys in sorted order, so stored JSON and printed YAML are stable.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { text, typeError } from './fields.ts'
 
 /** Most labels on one resource, and most keys in one selector. */

@@ -10,7 +10,7 @@
  *   target: { bot_instance: ci/3f2c0b7e-8d1a-4c56-9e0f-2b7a4d1c9e85 }
  *   message: renewal with an old generation counter
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { resourceName, text, uuid } from './fields.ts'
 import { type Conforms, documentSchema } from './metadata.ts'
 import type { Lock } from './types.ts'

@@ -2,7 +2,7 @@
  * The parts every resource document shares: `kind`, `version`, `metadata`, and a compile-time
  * check that a kind's schema produces exactly the canonical type from `types.ts`.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { instant, resourceName, text } from './fields.ts'
 import { labels } from './labels.ts'
 import type { ResourceKind, ResourceVersion } from './types.ts'

@@ -9,7 +9,7 @@
  * metadata: { name: example, labels: { env: dev } }
  * spec: { protocol: postgres, uri: "127.0.0.1:5432" }
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { hostname, hostPort, url } from './fields.ts'
 import { type Conforms, documentSchema } from './metadata.ts'
 import type { App, Database, DatabaseProtocol, KubeCluster, Node } from './types.ts'

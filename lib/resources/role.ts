@@ -13,7 +13,7 @@
  *     db_users: [alice]
  *     rules: [{ resources: [db_server, db], verbs: [read, list] }]
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { iamRoleArn } from './aws-fields.ts'
 import { duration, list, login, nameList, requiredList, text } from './fields.ts'
 import { labelSelector } from './labels.ts'

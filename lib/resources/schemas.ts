@@ -2,7 +2,7 @@
  * The schema of every resource kind, in one table: the single place that knows which kinds
  * exist. Adding a kind means adding its type to `types.ts` and its schema here.
  */
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { botSchema } from './bot.ts'
 import { botInstanceSchema } from './bot-instance.ts'
 import { lockSchema } from './lock.ts'

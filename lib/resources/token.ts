@@ -16,7 +16,7 @@
  *   bot_name: example
  *   allow: [{ aws_account: "123456789012", aws_arn: "arn:aws:sts::123456789012:assumed-role/ci/*" }]
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { arnGlob, awsAccountId } from './aws-fields.ts'
 import { list, resourceName } from './fields.ts'
 import { type Conforms, documentSchema } from './metadata.ts'

@@ -23,6 +23,13 @@ import type { SignatureAlgorithm, Signer } from '../../ports/signer.ts'
 import { cryptoRandom, type Random } from '../../random.ts'
 import { LocalSigner } from './signer.ts'
 
+/** What a node:crypto key (and so the file and memory stores) can be: every SignatureAlgorithm. */
+export const LOCAL_SIGNATURE_ALGORITHMS: ReadonlySet<SignatureAlgorithm> = new Set<SignatureAlgorithm>([
+  'ecdsa-p256-sha256',
+  'ed25519',
+  'rsa-pkcs1-sha256',
+])
+
 const REF = /^file:([a-z0-9-]{1,64}-[0-9a-f-]{36}\.pem)$/
 const LABEL = /^[a-z0-9-]{1,64}$/
 
@@ -41,6 +48,10 @@ export class FileKeyStore implements KeyStore {
     }
     // An existing directory may have been created with a looser umask: keys are for us alone.
     if ((stat.mode & 0o077) !== 0) chmodSync(this.#dir, 0o700)
+  }
+
+  supports(algorithm: SignatureAlgorithm): boolean {
+    return LOCAL_SIGNATURE_ALGORITHMS.has(algorithm)
   }
 
   async generate(algorithm: SignatureAlgorithm, label: string): Promise<{ ref: string; signer: Signer }> {

@@ -3,6 +3,7 @@ import { NotFoundError } from '../../errors.ts'
 import type { KeyStore } from '../../ports/key-store.ts'
 import type { SignatureAlgorithm, Signer } from '../../ports/signer.ts'
 import { cryptoRandom, type Random } from '../../random.ts'
+import { LOCAL_SIGNATURE_ALGORITHMS } from '../local/key-store.ts'
 import { LocalSigner } from '../local/signer.ts'
 
 export class MemoryKeyStore implements KeyStore {
@@ -11,6 +12,10 @@ export class MemoryKeyStore implements KeyStore {
 
   constructor(options: { random?: Random } = {}) {
     this.#random = options.random ?? cryptoRandom
+  }
+
+  supports(algorithm: SignatureAlgorithm): boolean {
+    return LOCAL_SIGNATURE_ALGORITHMS.has(algorithm)
   }
 
   async generate(algorithm: SignatureAlgorithm, label: string): Promise<{ ref: string; signer: Signer }> {

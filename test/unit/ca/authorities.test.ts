@@ -53,6 +53,7 @@ function countingKeys(): KeyStore & { generated: number } {
   const inner = new MemoryKeyStore()
   return {
     generated: 0,
+    supports: (algorithm) => inner.supports(algorithm),
     async generate(algorithm, label) {
       this.generated++
       return inner.generate(algorithm, label)
