@@ -1,20 +1,47 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
- * SST app definition. `run()` sequences the components in `infra/`, one file per concern.
+ * SST app definition. `run()` sequences the components in `infra/`, one file per concern:
+ * settings (`config.ts`), the state table (`state.ts`), the CA keys (`keys.ts`), the auth
+ * function (`auth.ts`) and the scheduled bot (`rotate.ts`). See infra/README.md.
  *
- * Nothing is deployed yet: the DynamoDB state table, KMS CA keys, the auth function and the
- * scheduled bot arrive with the serverless deployment work (see docs/ARCHITECTURE.md). This file is
- * not part of `npm run typecheck` until `sst install` provides the platform types.
+ * Deploy with AWS credentials: `npx sst deploy --stage <stage>`. Offline, `npm run typecheck`
+ * checks this file and `infra/` against the platform types (`scripts/sst-types.sh`).
  */
 export default $config({
   app(input) {
+    const production = input?.stage === 'production'
     return {
       name: 'credbroker',
       home: 'aws',
-      removal: input?.stage === 'production' ? 'retain' : 'remove',
+      removal: production ? 'retain' : 'remove',
+      protect: production,
     }
   },
   async run() {
-    return {}
+    const { loadInfraConfig } = await import('./infra/config.ts')
+    const { createStateTable } = await import('./infra/state.ts')
+    const { createCaKeys } = await import('./infra/keys.ts')
+    const { createAuthFunction } = await import('./infra/auth.ts')
+    const { botCallerArn, createRotate } = await import('./infra/rotate.ts')
+
+    // Validated before any resource is declared: a bad setting stops the deploy here.
+    const config = loadInfraConfig({ app: $app.name, stage: $app.stage, env: process.env })
+    // Paths in the settings are relative to this file's directory, as copyFiles' are.
+    const root = $cli.paths.root
+
+    const table = createStateTable(config)
+    const keys = createCaKeys(config)
+    const auth = createAuthFunction(config, { table, keys, root })
+    const rotate = createRotate(config, { auth, root })
+
+    return {
+      authUrl: auth.url,
+      tableName: table.name,
+      secretPrefix: config.secretPrefix,
+      authFunction: auth.name,
+      rotateFunction: rotate.fn.name,
+      /** The `aws_arn` an `iam` join token for the deployed bot must allow. */
+      botCallerArn: botCallerArn(config),
+    }
   },
 })
