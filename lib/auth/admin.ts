@@ -1,5 +1,6 @@
 /**
- * The bootstrap administrator: a role `admin` that allows every verb on every kind, and an
+ * The bootstrap administrator: a role `admin` that allows every verb on every kind and sees
+ * every registered resource, and an
  * identity for it that the embedded mode writes to the state directory (the `tctl` of a local
  * cluster). Admin identities are not renewable and cannot impersonate.
  */
@@ -25,7 +26,15 @@ export async function ensureAdminRole(deps: Pick<AuthDeps, 'resources'>): Promis
       description: 'Bootstrap administrator: every verb on every kind',
     },
     spec: {
-      allow: { ...emptyConditions(), rules: [{ resources: ['*'], verbs: ['*'] }] },
+      allow: {
+        ...emptyConditions(),
+        // Every registered resource is visible to the administrator (labels and rules both).
+        node_labels: { '*': ['*'] },
+        db_labels: { '*': ['*'] },
+        kubernetes_labels: { '*': ['*'] },
+        app_labels: { '*': ['*'] },
+        rules: [{ resources: ['*'], verbs: ['*'] }],
+      },
       deny: emptyConditions(),
       options: {},
     },

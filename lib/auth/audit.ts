@@ -12,6 +12,8 @@ export type AuditEventType =
   | 'bot.created'
   | 'bot.join'
   | 'cert.issued'
+  | 'host_cert.issued'
+  | 'svid.issued'
   | 'cert.renewed'
   | 'cert.generation_mismatch'
   | 'lock.created'

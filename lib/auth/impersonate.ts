@@ -9,23 +9,28 @@
  * (logins) come only from the requested roles. The result is disallow-reissue and names the
  * caller as impersonator. Every issuance, and every refusal, is an audit event.
  */
-import { issueUserCertificates } from '../ca/issue-user-certificates.ts'
-import { AccessDeniedError } from '../errors.ts'
+import { issueRoutedCertificate, issueUserCertificates } from '../ca/issue-user-certificates.ts'
+import { AccessDeniedError, BadRequestError, type BrokerError, NotFoundError } from '../errors.ts'
 import type { Identity } from '../identity/identity.ts'
 import { checkImpersonation, clampTtl, impersonatableRoles, logins } from '../rbac/index.ts'
+import type { Role } from '../resources/types.ts'
 import { recordAudit } from './audit.ts'
 import type { Caller } from './caller.ts'
 import type { AuthDeps } from './deps.ts'
 import { type IssueResponse, issueResponse } from './issue-response.ts'
 import { assertNotLocked } from './locks.ts'
-import type { CallerPublicKey } from './public-key.ts'
+import type { CallerPublicKey, RsaCallerPublicKey } from './public-key.ts'
 import { allRoleNames, loadCallerRoles, loadRoles } from './roles.ts'
+import { type ResolvedRoute, type RouteRequest, resolveRoute } from './route.ts'
 
 export interface ImpersonateRequest {
   /** Roles to impersonate; empty means all the caller may impersonate. */
   readonly roles: readonly string[]
   readonly ttlMs: number
-  readonly publicKey: CallerPublicKey
+  /** RSA only with a database route (servers that need RSA client certificates). */
+  readonly publicKey: CallerPublicKey | RsaCallerPublicKey
+  /** The resource the certificate is for (database, Kubernetes cluster, app); see route.ts. */
+  readonly route?: RouteRequest
 }
 
 export async function issueImpersonated(
@@ -37,19 +42,45 @@ export async function issueImpersonated(
   try {
     return await issue(deps, caller, req)
   } catch (err) {
-    if (err instanceof AccessDeniedError) {
+    // Refusals are audited: access denied, and for routed requests a resource the roles cannot
+    // see (a 404 to the caller; the log-only details say why) or a request it cannot satisfy.
+    const routeRefusal =
+      req.route !== undefined && (err instanceof NotFoundError || err instanceof BadRequestError)
+    if (err instanceof AccessDeniedError || routeRefusal) {
+      const hidden = (err as BrokerError).details?.reason
       await recordAudit(deps, {
         type: 'cert.issued',
         user: who.user,
         success: false,
-        fields: { roles: req.roles, reason: err.message },
+        fields: {
+          roles: req.roles,
+          reason: err.message,
+          ...(typeof hidden === 'string' && { hidden_because: hidden }),
+        },
       })
     }
     throw err
   }
 }
 
-async function issue(deps: AuthDeps, caller: Caller, req: ImpersonateRequest): Promise<IssueResponse> {
+/** What an authorised impersonation request may be issued: its roles and validity window. */
+export interface AuthorizedImpersonation {
+  readonly requested: readonly string[]
+  readonly roles: readonly Role[]
+  readonly now: Date
+  readonly notAfter: Date
+  readonly ttlLimitedBy: string
+}
+
+/**
+ * The checks every impersonated issuance makes (see the file comment), in order.
+ * @throws AccessDeniedError naming what is refused; LockedError when a lock applies.
+ */
+export async function authorizeImpersonation(
+  deps: AuthDeps,
+  caller: Caller,
+  req: { readonly roles: readonly string[]; readonly ttlMs: number },
+): Promise<AuthorizedImpersonation> {
   const who = caller.identity
   if (who.disallowReissue) throw new AccessDeniedError('this identity is not allowed to reissue certificates')
   if (who.impersonator !== undefined) {
@@ -77,7 +108,13 @@ async function issue(deps: AuthDeps, caller: Caller, req: ImpersonateRequest): P
     nowMs: now.getTime(),
   })
   if (ttl.ttlMs <= 0) throw new AccessDeniedError('the caller identity has expired')
-  const notAfter = new Date(now.getTime() + ttl.ttlMs)
+  return { requested, roles, now, notAfter: new Date(now.getTime() + ttl.ttlMs), ttlLimitedBy: ttl.limitedBy }
+}
+
+async function issue(deps: AuthDeps, caller: Caller, req: ImpersonateRequest): Promise<IssueResponse> {
+  const who = caller.identity
+  const { requested, roles, now, notAfter, ttlLimitedBy } = await authorizeImpersonation(deps, caller, req)
+  const route = req.route === undefined ? undefined : await resolveRoute(deps.resources, roles, req.route)
   const identity: Identity = {
     user: who.user,
     roles: requested,
@@ -88,12 +125,9 @@ async function issue(deps: AuthDeps, caller: Caller, req: ImpersonateRequest): P
     renewable: false,
     disallowReissue: true,
     impersonator: who.user,
+    ...(route && { routes: route.routes, ...route.grants }),
   }
-  const certs = await issueUserCertificates(
-    deps.cas.user,
-    { identity, publicKey: req.publicKey, now, notAfter },
-    deps.random,
-  )
+  const certs = await issueCertificates(deps, identity, route, req.publicKey, { now, notAfter })
   await recordAudit(deps, {
     type: 'cert.issued',
     user: who.user,
@@ -101,12 +135,48 @@ async function issue(deps: AuthDeps, caller: Caller, req: ImpersonateRequest): P
     fields: {
       roles: requested,
       logins: identity.logins,
+      ...(route && { route: routeLabel(route) }),
       serial: certs.serial,
       expires: notAfter.toISOString(),
-      ttl_limited_by: ttl.limitedBy,
+      ttl_limited_by: ttlLimitedBy,
     },
   })
-  return issueResponse(identity, certs)
+  return issueResponse(identity, certs, route?.target)
+}
+
+/** A routed identity travels in one X.509 certificate from the route's CA; otherwise the user pair. */
+function issueCertificates(
+  deps: AuthDeps,
+  identity: Identity,
+  route: ResolvedRoute | undefined,
+  publicKey: CallerPublicKey | RsaCallerPublicKey,
+  window: { now: Date; notAfter: Date },
+) {
+  if (publicKey.type === 'rsa' && route?.routes.database === undefined) {
+    throw new BadRequestError('public_key: RSA keys are accepted for database certificates only')
+  }
+  const req = { ...window, publicKey }
+  if (route === undefined) {
+    if (publicKey.type === 'rsa') throw new TypeError('unreachable: RSA without a database route')
+    return issueUserCertificates(deps.cas.user, { identity, ...window, publicKey }, deps.random)
+  }
+  const subject = route.subject && {
+    commonName: route.subject.commonName ?? identity.user,
+    organizations: route.subject.organizations,
+  }
+  return issueRoutedCertificate(
+    deps.cas[route.ca],
+    { identity, ...req, ...(subject && { subject }) },
+    deps.random,
+  )
+}
+
+/** `database:pg`, `kubernetes:prod`, `app:grafana`: the route in audit events. */
+function routeLabel(route: ResolvedRoute): string {
+  const r = route.routes
+  if (r.database) return `database:${r.database.service}`
+  if (r.kubernetesCluster !== undefined) return `kubernetes:${r.kubernetesCluster}`
+  return `app:${r.app ?? ''}`
 }
 
 /** The lock targets an identity presents. */

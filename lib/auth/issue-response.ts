@@ -8,10 +8,13 @@ import type { Identity } from '../identity/identity.ts'
 
 export interface IssueResponse {
   readonly tls_cert: string
-  readonly ssh_cert: string
+  /** Absent for routed (database, Kubernetes, app) identities, which are TLS-only. */
+  readonly ssh_cert?: string
   readonly serial: string
   readonly not_before: string
   readonly not_after: string
+  /** Routed identities: where the resource is (see `RouteTarget` in route.ts). */
+  readonly target?: { readonly uri?: string; readonly protocol?: string; readonly public_addr?: string }
   readonly identity: {
     readonly user: string
     readonly roles: readonly string[]
@@ -22,13 +25,36 @@ export interface IssueResponse {
     readonly renewable: boolean
     readonly disallow_reissue: boolean
     readonly impersonator?: string
+    readonly routes?: {
+      readonly database?: { service: string; protocol: string; username: string; database?: string }
+      readonly kubernetes_cluster?: string
+      readonly app?: string
+    }
+    readonly kubernetes_users?: readonly string[]
+    readonly kubernetes_groups?: readonly string[]
+    readonly database_users?: readonly string[]
+    readonly database_names?: readonly string[]
+    readonly aws_role_arns?: readonly string[]
   }
 }
 
-export function issueResponse(identity: Identity, certs: UserCertificates): IssueResponse {
+function routesJson(routes: NonNullable<Identity['routes']>) {
   return {
+    ...(routes.database && { database: routes.database }),
+    ...(routes.kubernetesCluster !== undefined && { kubernetes_cluster: routes.kubernetesCluster }),
+    ...(routes.app !== undefined && { app: routes.app }),
+  }
+}
+
+export function issueResponse(
+  identity: Identity,
+  certs: Omit<UserCertificates, 'sshCert'> & { readonly sshCert?: string },
+  target?: IssueResponse['target'],
+): IssueResponse {
+  return {
+    ...(target && { target }),
     tls_cert: certs.tlsCertPem,
-    ssh_cert: certs.sshCert,
+    ...(certs.sshCert !== undefined && { ssh_cert: certs.sshCert }),
     serial: certs.serial,
     not_before: certs.notBefore.toISOString(),
     not_after: certs.notAfter.toISOString(),
@@ -42,6 +68,12 @@ export function issueResponse(identity: Identity, certs: UserCertificates): Issu
       renewable: identity.renewable,
       disallow_reissue: identity.disallowReissue,
       ...(identity.impersonator !== undefined && { impersonator: identity.impersonator }),
+      ...(identity.routes !== undefined && { routes: routesJson(identity.routes) }),
+      ...(identity.kubernetesUsers !== undefined && { kubernetes_users: identity.kubernetesUsers }),
+      ...(identity.kubernetesGroups !== undefined && { kubernetes_groups: identity.kubernetesGroups }),
+      ...(identity.databaseUsers !== undefined && { database_users: identity.databaseUsers }),
+      ...(identity.databaseNames !== undefined && { database_names: identity.databaseNames }),
+      ...(identity.awsRoleArns !== undefined && { aws_role_arns: identity.awsRoleArns }),
     },
   }
 }

@@ -1,31 +1,51 @@
 /**
- * Renewal of a renewable (token-joined) bot identity, with Machine ID's theft detection: the
- * certificate carries a generation; the bot instance stores the last one issued. Equal → the
- * instance moves to generation+1 (a compare-and-swap, so two concurrent renewals cannot both
- * win) and the new identity carries it. Different, or no instance record → a lock on the bot
- * instance, an audit event, and a denial naming both generations.
+ * Renewal of a renewable (token-joined) bot identity, with Machine ID's theft detection and
+ * without its crash hazard (gravitational/teleport#13228). The protocol is in docs/RENEWAL.md.
  *
- * Crash safety (a bot that loses the response after the counter moved) is handled separately;
- * see docs/RENEWAL.md when it lands.
+ * The certificate carries a generation; the bot instance stores the last one issued and the last
+ * renewal committed (request id, public key, notAfter). Each request carries the bot's random
+ * request id and the public key it wants certified. Then (`renew-decision.ts`):
+ * - stored = presented → commit: the instance moves to presented + 1 and records this renewal,
+ *   in one compare-and-swap, so of two concurrent renewals exactly one commits;
+ * - the same renewal again (stored = presented + 1, same request id, same key) → the renewed
+ *   identity is issued again, with the committed notAfter: a bot that lost the response, or
+ *   crashed before saving it, gets it now instead of a lock;
+ * - anything else, including a missing instance record → a lock on the bot instance, an audit
+ *   event, and `ERR_ACCESS_DENIED` naming the stored and presented generations.
+ *
+ * A compare-and-swap that loses to another writer (a heartbeat, or a concurrent copy of this very
+ * request) is not a verdict: the record is read again and the decision made again.
  */
 import { issueUserCertificates } from '../ca/issue-user-certificates.ts'
-import { AccessDeniedError, NotFoundError, RevisionMismatchError } from '../errors.ts'
-import type { BotInstance, Lock } from '../resources/types.ts'
+import { AccessDeniedError, NotFoundError, RevisionMismatchError, ThrottledError } from '../errors.ts'
+import type { Identity } from '../identity/identity.ts'
+import type { BotInstance } from '../resources/types.ts'
 import { HISTORY_LIMIT } from '../resources/types.ts'
 import { recordAudit } from './audit.ts'
 import type { Caller } from './caller.ts'
 import type { AuthDeps } from './deps.ts'
-import { lockSubject } from './impersonate.ts'
 import { type IssueResponse, issueResponse } from './issue-response.ts'
 import { fingerprint, INSTANCE_EXPIRY_MARGIN_MS } from './join-token.ts'
 import { assertNotLocked } from './locks.ts'
 import type { CallerPublicKey } from './public-key.ts'
+import { decideRenewal, type RenewalAttempt } from './renew-decision.ts'
+import { lockForGenerationMismatch } from './renew-lock.ts'
 
 export interface RenewRequest {
   readonly ttlMs: number
   readonly publicKey: CallerPublicKey
+  /** The bot's id for this renewal, the same on every retry (validated by the HTTP layer). */
+  readonly requestId: string
 }
 
+/** Compare-and-swap attempts before giving up with a retryable `ERR_THROTTLED`. */
+const MAX_ATTEMPTS = 5
+
+/**
+ * @throws AccessDeniedError (`ERR_ACCESS_DENIED`) for a caller that is not a renewable bot
+ *   identity, a lock in force, a generation mismatch (after locking the instance) or a retry of a
+ *   renewal whose identity has already expired; ThrottledError when the instance keeps changing.
+ */
 export async function renewBotIdentity(
   deps: AuthDeps,
   caller: Caller,
@@ -36,30 +56,71 @@ export async function renewBotIdentity(
   if (!who.renewable || botName === undefined || botInstanceId === undefined || who.generation < 1) {
     throw new AccessDeniedError('only a renewable bot identity can be renewed')
   }
-  await assertNotLocked(deps.resources, lockSubject(who))
   const instanceName = `${botName}/${botInstanceId}`
-  const instance = await deps.resources.get('bot_instance', instanceName).catch((err: unknown) => {
-    if (err instanceof NotFoundError) return undefined
-    throw err
-  })
-  const stored = instance?.status.generation ?? 0
-  if (!instance || stored !== who.generation) {
-    await lockInstance(deps, botName, botInstanceId, stored, who.generation)
-    throw new AccessDeniedError(
-      `renewable cert generation mismatch for bot ${instanceName}: stored=${stored}, presented=${who.generation}`,
-    )
+  await assertNotLocked(deps.resources, { user: who.user, roles: who.roles, botInstance: instanceName })
+  const attempt: RenewalAttempt = {
+    presented: who.generation,
+    requestId: req.requestId,
+    publicKeyFingerprint: fingerprint(req.publicKey.spki),
   }
 
-  const now = deps.clock.now()
-  const notAfter = new Date(now.getTime() + Math.min(req.ttlMs, deps.limits.maxRenewableTtlMs))
-  const generation = stored + 1
+  for (let i = 0; i < MAX_ATTEMPTS; i++) {
+    const instance = await readInstance(deps, instanceName)
+    const decision = decideRenewal(instance, attempt)
+    switch (decision.kind) {
+      case 'mismatch':
+        throw await lockForGenerationMismatch(deps, {
+          bot: botName,
+          instanceId: botInstanceId,
+          stored: decision.stored,
+          presented: who.generation,
+          reason: decision.reason,
+          requestId: req.requestId,
+        })
+      case 'replay':
+        return issueRenewed(deps, who, req, decision.generation, decision.notAfter, true)
+      case 'commit': {
+        if (instance === undefined) throw new TypeError('decideRenewal committed without an instance')
+        const now = deps.clock.now()
+        const notAfter = new Date(now.getTime() + Math.min(req.ttlMs, deps.limits.maxRenewableTtlMs))
+        const next = committed(instance, attempt, decision.generation, now, notAfter)
+        try {
+          await deps.resources.update(next, { revision: instance.metadata.revision ?? '' })
+        } catch (err) {
+          if (err instanceof RevisionMismatchError) continue // someone else wrote: decide again
+          throw err
+        }
+        return issueRenewed(deps, who, req, decision.generation, notAfter, false)
+      }
+    }
+  }
+  throw new ThrottledError(`bot instance ${instanceName} kept changing during the renewal; try again`)
+}
+
+async function readInstance(deps: AuthDeps, name: string): Promise<BotInstance | undefined> {
+  try {
+    return await deps.resources.get('bot_instance', name)
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined
+    throw err
+  }
+}
+
+/** The instance after committing this renewal: new generation, this renewal recorded. */
+function committed(
+  instance: BotInstance,
+  attempt: RenewalAttempt,
+  generation: number,
+  now: Date,
+  notAfter: Date,
+): BotInstance {
   const auth = {
     authenticated_at: now.toISOString(),
     join_method: 'token' as const,
     generation,
-    public_key_fingerprint: fingerprint(req.publicKey.spki),
+    public_key_fingerprint: attempt.publicKeyFingerprint,
   }
-  const next: BotInstance = {
+  return {
     ...instance,
     metadata: {
       ...instance.metadata,
@@ -68,20 +129,34 @@ export async function renewBotIdentity(
     status: {
       ...instance.status,
       generation,
+      last_renewal: {
+        request_id: attempt.requestId,
+        generation,
+        public_key_fingerprint: attempt.publicKeyFingerprint,
+        not_after: notAfter.toISOString(),
+        committed_at: now.toISOString(),
+      },
       latest_authentications: [...instance.status.latest_authentications, auth].slice(-HISTORY_LIMIT),
     },
   }
-  try {
-    await deps.resources.update(next, { revision: instance.metadata.revision ?? '' })
-  } catch (err) {
-    // Another renewal with the same generation won the race: that is a second holder.
-    if (err instanceof RevisionMismatchError) {
-      await lockInstance(deps, botName, botInstanceId, generation, who.generation)
-      throw new AccessDeniedError(
-        `renewable cert generation mismatch for bot ${instanceName}: stored=${generation}, presented=${who.generation}`,
-      )
-    }
-    throw err
+}
+
+/** Certificates for the renewed identity (again, for a replay) and the audit event. */
+async function issueRenewed(
+  deps: AuthDeps,
+  who: Identity,
+  req: RenewRequest,
+  generation: number,
+  notAfter: Date,
+  replay: boolean,
+): Promise<IssueResponse> {
+  const now = deps.clock.now()
+  if (notAfter.getTime() <= now.getTime()) {
+    // The renewal was committed but never collected while its identity was valid. Not theft, so
+    // no lock; but nothing can be issued past the committed notAfter either.
+    throw new AccessDeniedError(
+      `the renewal of bot ${who.botName}/${who.botInstanceId} to generation ${generation} expired at ${notAfter.toISOString()} before it was collected; join again with a new token (bots instances add)`,
+    )
   }
   const identity = { ...who, generation }
   const certs = await issueUserCertificates(
@@ -94,37 +169,14 @@ export async function renewBotIdentity(
     user: who.user,
     success: true,
     fields: {
-      bot: botName,
-      instance: botInstanceId,
+      bot: who.botName ?? '',
+      instance: who.botInstanceId ?? '',
       generation,
+      request_id: req.requestId,
+      retry: replay,
       serial: certs.serial,
       expires: notAfter.toISOString(),
     },
   })
   return issueResponse(identity, certs)
-}
-
-async function lockInstance(
-  deps: AuthDeps,
-  bot: string,
-  id: string,
-  stored: number,
-  presented: number,
-): Promise<void> {
-  const lock: Lock = {
-    kind: 'lock',
-    version: 'v1',
-    metadata: { name: deps.random.uuid(), labels: {} },
-    spec: {
-      target: { bot_instance: `${bot}/${id}` },
-      message: `The bot instance ${bot}/${id} has been locked due to a certificate generation mismatch, possibly indicating a stolen certificate.`,
-    },
-  }
-  await deps.resources.create(lock)
-  await recordAudit(deps, {
-    type: 'cert.generation_mismatch',
-    user: `bot-${bot}`,
-    success: false,
-    fields: { bot, instance: id, stored, presented, lock: lock.metadata.name },
-  })
 }

@@ -6,9 +6,10 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
 import type { IssueResponse } from '../auth/issue-response.ts'
 import { createPopSigner, type PopSigner } from '../auth/pop/client.ts'
+import type { JwtSvidResponse, X509SvidResponse } from '../auth/svid.ts'
 import type { Clock } from '../clock.ts'
 import { type BrokerErrorCode, UpstreamUnavailableError } from '../errors.ts'
-import type { Random } from '../random.ts'
+import { cryptoRandom, type Random, randomHex } from '../random.ts'
 import type { SignedStsRequest } from './iam-signer.ts'
 import { RemoteError } from './remote-error.ts'
 
@@ -28,6 +29,24 @@ export interface AuthClientOptions {
 export interface ClientIdentity {
   readonly key: KeyObject
   readonly tlsCertPem: string
+}
+
+/** The resource an impersonated certificate is for, as `/v1/certs` takes it. */
+export type CertsRoute =
+  | {
+      readonly database: { readonly service: string; readonly username?: string; readonly database?: string }
+    }
+  | { readonly kubernetes_cluster: string }
+  | { readonly app: string }
+
+export type { JwtSvidResponse, X509SvidResponse } from '../auth/svid.ts'
+
+export interface HostCertResponse {
+  readonly ssh_host_cert: string
+  readonly serial: string
+  readonly not_before: string
+  readonly not_after: string
+  readonly principals: readonly string[]
 }
 
 export interface CaBundleResponse {
@@ -101,16 +120,72 @@ export class AuthClient {
     return this.#call('POST', '/v1/join/iam', body, as)
   }
 
-  renew(as: ClientIdentity, publicKeyPem: string, ttlSeconds: number): Promise<IssueResponse> {
-    return this.#call('POST', '/v1/renew', { public_key: publicKeyPem, ttl_seconds: ttlSeconds }, as)
+  /**
+   * Renews the renewable identity `as` for a new key. `requestId` names this renewal: sending the
+   * same id, key and `as` again is a retry, answered with the same generation (see
+   * docs/RENEWAL.md), so a bot that may have to retry must save the id and the key before the
+   * first call. Without one a fresh random id is used: such a call cannot be retried.
+   */
+  renew(
+    as: ClientIdentity,
+    publicKeyPem: string,
+    ttlSeconds: number,
+    requestId: string = randomHex(this.#options.random ?? cryptoRandom, 16),
+  ): Promise<IssueResponse> {
+    const body = { public_key: publicKeyPem, ttl_seconds: ttlSeconds, request_id: requestId }
+    return this.#call('POST', '/v1/renew', body, as)
   }
 
   certs(
     as: ClientIdentity,
-    req: { publicKeyPem: string; roles: readonly string[]; ttlSeconds: number },
+    req: { publicKeyPem: string; roles: readonly string[]; ttlSeconds: number; route?: CertsRoute },
   ): Promise<IssueResponse> {
-    const body = { public_key: req.publicKeyPem, roles: req.roles, ttl_seconds: req.ttlSeconds }
+    const body = {
+      public_key: req.publicKeyPem,
+      roles: req.roles,
+      ttl_seconds: req.ttlSeconds,
+      ...(req.route && { route: req.route }),
+    }
     return this.#call('POST', '/v1/certs', body, as)
+  }
+
+  hostCerts(
+    as: ClientIdentity,
+    req: {
+      publicKeyPem: string
+      roles: readonly string[]
+      principals: readonly string[]
+      ttlSeconds: number
+    },
+  ): Promise<HostCertResponse> {
+    const body = {
+      public_key: req.publicKeyPem,
+      roles: req.roles,
+      principals: req.principals,
+      ttl_seconds: req.ttlSeconds,
+    }
+    return this.#call('POST', '/v1/certs/host', body, as)
+  }
+
+  x509Svid(
+    as: ClientIdentity,
+    req: { publicKeyPem: string; roles: readonly string[]; path: string; ttlSeconds: number },
+  ): Promise<X509SvidResponse> {
+    const body = {
+      public_key: req.publicKeyPem,
+      roles: req.roles,
+      path: req.path,
+      ttl_seconds: req.ttlSeconds,
+    }
+    return this.#call('POST', '/v1/svid/x509', body, as)
+  }
+
+  jwtSvid(
+    as: ClientIdentity,
+    req: { roles: readonly string[]; path: string; audiences: readonly string[]; ttlSeconds: number },
+  ): Promise<JwtSvidResponse> {
+    const body = { roles: req.roles, path: req.path, audiences: req.audiences, ttl_seconds: req.ttlSeconds }
+    return this.#call('POST', '/v1/svid/jwt', body, as)
   }
 
   heartbeat(

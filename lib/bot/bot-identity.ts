@@ -4,7 +4,9 @@
  * leaves a key from one issuance beside a certificate from another.
  *
  * - No stored identity → join with the onboarding token.
- * - Stored identity still valid → renew it (renewable) with a fresh key.
+ * - Stored identity still valid → renew it (renewable) with a fresh key, crash-safely: a renewal
+ *   left unfinished by a crash or a lost response is completed first, with the key and request
+ *   id saved for it (`renew-identity.ts`, docs/RENEWAL.md).
  * - Stored identity expired → log the guide's "Identity has expired" error and join again, which
  *   works only with a fresh token (`bots instances add`).
  * - The onboarding token changed (its hash differs from the one stored) → the stored identity is
@@ -16,32 +18,22 @@
  * posts it. While the stored identity is still valid the join carries proof of possession of it,
  * so the server keeps the bot instance; once it has expired the bot joins as a new instance.
  */
-import { createHash, createPrivateKey, X509Certificate } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import type { IssueResponse } from '../auth/issue-response.ts'
 import type { Clock } from '../clock.ts'
 import { InvalidConfigError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Destination } from '../ports/destination.ts'
-import type { AuthClient, ClientIdentity } from './auth-client.ts'
+import { cryptoRandom, type Random } from '../random.ts'
+import type { AuthClient } from './auth-client.ts'
 import type { BotConfig, TokenSource } from './config.ts'
 import { type AwsCredentialsProvider, signGetCallerIdentity } from './iam-signer.ts'
 import { identityFields } from './identity-summary.ts'
 import { generateClientKey } from './keys.ts'
+import { type RenewalHooks, renewStoredIdentity } from './renew-identity.ts'
+import { type BotIdentity, loadStoredIdentity, saveIdentity } from './renewal-storage.ts'
 
-export interface BotIdentity extends ClientIdentity {
-  readonly notAfter: Date
-  readonly generation: number
-  readonly botInstanceId: string
-}
-
-interface StoredState {
-  readonly bot_instance_id: string
-  readonly generation: number
-  readonly not_after: string
-  /** SHA-256 of the token this identity was joined with (detects a new onboarding token). */
-  readonly token_hash?: string
-}
+export type { BotIdentity } from './renewal-storage.ts'
 
 /** What an `iam` join signs with; built by the composition root. */
 export interface AwsJoinDeps {
@@ -52,20 +44,25 @@ export interface AwsJoinDeps {
 }
 
 export interface BotIdentityDeps {
-  readonly config: BotConfig
+  /** Only how to join and the identity's lifetime are read. */
+  readonly config: Pick<BotConfig, 'onboarding' | 'lifetime'>
   readonly client: AuthClient
   readonly storage: Destination
   readonly clock: Clock
   readonly log: Logger
   /** Required for `join_method: iam`. */
   readonly aws?: AwsJoinDeps | undefined
+  /** Renewal request ids; default: the operating system's CSPRNG. */
+  readonly random?: Random | undefined
+  /** Test seams for failure injection during a renewal; never set in production. */
+  readonly renewalHooks?: RenewalHooks | undefined
 }
 
 /** Joins or renews as needed; returns the identity to act with. */
 export async function refreshBotIdentity(deps: BotIdentityDeps): Promise<BotIdentity> {
   if (deps.config.onboarding.joinMethod === 'iam') return joinWithIam(deps, deps.config.onboarding.tokenName)
   const token = readToken(deps.config)
-  let stored = await loadStored(deps.storage)
+  let stored = await loadStoredIdentity(deps.storage)
   if (
     stored &&
     token !== undefined &&
@@ -78,16 +75,21 @@ export async function refreshBotIdentity(deps: BotIdentityDeps): Promise<BotIden
   const ttlSeconds = Math.round(deps.config.lifetime.ttlMs / 1000)
   const now = deps.clock.now()
   if (stored && stored.identity.notAfter > now) {
-    const key = generateClientKey()
-    const issued = await deps.client.renew(stored.identity, key.publicPem, ttlSeconds)
-    deps.log.info('Successfully renewed bot identity', identityFields(issued))
-    return persist(deps.storage, key.privatePem, issued, stored.state.token_hash)
+    const renewDeps = { ...deps, random: deps.random ?? cryptoRandom, hooks: deps.renewalHooks }
+    return renewStoredIdentity(renewDeps, stored, ttlSeconds)
   }
   if (stored) {
     deps.log.error('Identity has expired. The renewal is likely to fail.', {
       expires: stored.identity.notAfter.toISOString(),
       'current time': now.toISOString(),
     })
+    if (stored.pending) {
+      // Its only credential, the expired identity, can no longer authenticate the retry.
+      deps.log.warn('An unfinished renewal of the expired identity cannot be completed', {
+        request_id: stored.pending.file.request_id,
+        generation: stored.pending.file.generation,
+      })
+    }
   }
   if (token === undefined) {
     throw new InvalidConfigError(
@@ -98,7 +100,7 @@ export async function refreshBotIdentity(deps: BotIdentityDeps): Promise<BotIden
   const key = generateClientKey()
   const issued = await deps.client.join(token, key.publicPem, ttlSeconds)
   deps.log.info('Successfully joined', identityFields(issued))
-  return persist(deps.storage, key.privatePem, issued, hash(token))
+  return saveIdentity(deps.storage, key.privatePem, issued, hash(token))
 }
 
 /** One IAM join; see the module comment. */
@@ -110,7 +112,7 @@ async function joinWithIam(deps: BotIdentityDeps, tokenName: string): Promise<Bo
     )
   }
   const tokenHash = hash(`iam:${tokenName}`)
-  let stored = await loadStored(deps.storage)
+  let stored = await loadStoredIdentity(deps.storage)
   if (stored && stored.state.token_hash !== undefined && stored.state.token_hash !== tokenHash) {
     deps.log.info('the onboarding token changed: discarding the stored identity and joining again')
     stored = undefined
@@ -143,59 +145,10 @@ async function joinWithIam(deps: BotIdentityDeps, tokenName: string): Promise<Bo
     ...identityFields(issued),
     join_method: 'iam',
   })
-  return persist(deps.storage, key.privatePem, issued, tokenHash)
+  return saveIdentity(deps.storage, key.privatePem, issued, tokenHash)
 }
 
-async function persist(
-  storage: Destination,
-  keyPem: string,
-  issued: IssueResponse,
-  tokenHash?: string,
-): Promise<BotIdentity> {
-  const state: StoredState = {
-    bot_instance_id: issued.identity.bot_instance_id ?? '',
-    generation: issued.identity.generation,
-    not_after: issued.not_after,
-    ...(tokenHash !== undefined && { token_hash: tokenHash }),
-  }
-  await storage.write(
-    new Map([
-      ['key', keyPem],
-      ['tlscert', issued.tls_cert],
-      ['key-cert.pub', `${issued.ssh_cert}\n`],
-      ['state.json', `${JSON.stringify(state, null, 2)}\n`],
-    ]),
-    { issuanceId: issued.serial },
-  )
-  return toIdentity(keyPem, issued.tls_cert, state)
-}
-
-async function loadStored(
-  storage: Destination,
-): Promise<{ identity: BotIdentity; state: StoredState } | undefined> {
-  const files = await storage.readAll()
-  const key = files.get('key')
-  const cert = files.get('tlscert')
-  const stateBytes = files.get('state.json')
-  if (!key || !cert || !stateBytes) return undefined
-  const state = JSON.parse(Buffer.from(stateBytes).toString('utf8')) as StoredState
-  return {
-    identity: toIdentity(Buffer.from(key).toString('utf8'), Buffer.from(cert).toString('utf8'), state),
-    state,
-  }
-}
-
-function toIdentity(keyPem: string, certPem: string, state: StoredState): BotIdentity {
-  return {
-    key: createPrivateKey(keyPem),
-    tlsCertPem: certPem,
-    notAfter: new Date(new X509Certificate(certPem).validTo),
-    generation: state.generation,
-    botInstanceId: state.bot_instance_id,
-  }
-}
-
-function readToken(config: BotConfig): string | undefined {
+function readToken(config: Pick<BotConfig, 'onboarding'>): string | undefined {
   if (config.onboarding.joinMethod !== 'token') return undefined
   return readTokenSource(config.onboarding.token)
 }

@@ -4,7 +4,6 @@
  * One-shot mode runs one cycle; daemon mode repeats every renewal interval (±10% jitter), backs
  * off on errors, and runs at once when asked (SIGHUP/SIGUSR1 in the CLI).
  */
-import { X509Certificate } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { IssueResponse } from '../auth/issue-response.ts'
 import type { Clock } from '../clock.ts'
@@ -14,9 +13,8 @@ import type { Destination } from '../ports/destination.ts'
 import type { AuthClient, CaBundleResponse } from './auth-client.ts'
 import { type AwsJoinDeps, type BotIdentity, refreshBotIdentity } from './bot-identity.ts'
 import type { BotConfig, OutputConfig } from './config.ts'
-import { identityFields } from './identity-summary.ts'
-import { generateClientKey } from './keys.ts'
-import { identityArtifacts } from './outputs/identity.ts'
+import { issueOutput } from './outputs/issue.ts'
+import { RsaKeyPool } from './rsa-key-pool.ts'
 
 /** Reported in heartbeats. */
 export const VERSION = '0.1.0'
@@ -38,7 +36,12 @@ export type OutputResult =
       readonly output: string
       readonly ok: true
       readonly destination: string
-      readonly issued: IssueResponse
+      readonly serial: string
+      readonly notAfter: string
+      /** SSH principals: logins of an identity, host names of a host certificate. */
+      readonly principals: readonly string[]
+      /** The impersonated identity's issuance; absent for host certificates. */
+      readonly issued?: IssueResponse
     }
   | {
       readonly output: string
@@ -64,11 +67,27 @@ export interface CycleOptions {
  * One cycle: refresh the bot identity, renew every output, send a heartbeat. Output failures do
  * not stop the others; a failed heartbeat is only logged.
  */
+/** One RSA key pool per bot (its deps), kept across daemon cycles; see rsa-key-pool.ts. */
+const rsaPools = new WeakMap<BotDeps, RsaKeyPool>()
+
+function rsaPoolOf(deps: BotDeps): RsaKeyPool | undefined {
+  if (!deps.config.outputs.some((o) => o.type === 'database' && o.keyAlgorithm === 'rsa-2048'))
+    return undefined
+  let pool = rsaPools.get(deps)
+  if (!pool) {
+    pool = new RsaKeyPool()
+    rsaPools.set(deps, pool)
+  }
+  return pool
+}
+
 export async function runCycle(deps: BotDeps, options: CycleOptions = {}): Promise<CycleResult> {
+  const rsa = rsaPoolOf(deps)
+  rsa?.warm() // generates while the bot joins
   const identity = await refreshBotIdentity(deps)
   const cas = await deps.client.cas()
   const outputs: OutputResult[] = []
-  for (const output of deps.config.outputs) outputs.push(await renewOutput(deps, identity, cas, output))
+  for (const output of deps.config.outputs) outputs.push(await renewOutput(deps, identity, cas, output, rsa))
   const now = deps.clock.now()
   await deps.client
     .heartbeat(identity, {
@@ -89,27 +108,24 @@ async function renewOutput(
   identity: BotIdentity,
   cas: CaBundleResponse,
   output: OutputConfig,
+  rsa: RsaKeyPool | undefined,
 ): Promise<OutputResult> {
   const destination = deps.destinations.get(output.name)
   if (!destination) throw new TypeError(`no destination built for output ${output.name}`)
   const where = destination.describe()
   try {
-    if (output.type !== 'identity') {
-      throw new TypeError(`output type ${output.type} is not supported by this release`)
+    const issued = await issueOutput(deps.client, identity, cas, output, rsa)
+    await destination.write(issued.artifacts, { issuanceId: issued.serial, metadata: issued.metadata })
+    deps.log.info(`${issued.log.message} for ${where}`, issued.log.fields)
+    return {
+      output: output.name,
+      ok: true,
+      destination: where,
+      serial: issued.serial,
+      notAfter: issued.notAfter,
+      principals: issued.principals,
+      ...(issued.issued && { issued: issued.issued }),
     }
-    const key = generateClientKey()
-    const issued = await deps.client.certs(identity, {
-      publicKeyPem: key.publicPem,
-      roles: output.roles,
-      ttlSeconds: Math.round(output.lifetime.ttlMs / 1000),
-    })
-    const dir = output.destination.type === 'directory' ? output.destination.path : undefined
-    await destination.write(
-      identityArtifacts({ key, issued, cas, ...(dir !== undefined && { directory: dir }) }),
-      { issuanceId: issued.serial, metadata: outputMetadata(output, issued, cas) },
-    )
-    deps.log.info(`Successfully renewed impersonated certificates for ${where}`, identityFields(issued))
-    return { output: output.name, ok: true, destination: where, issued }
   } catch (err) {
     const code = isBrokerError(err) ? err.code : 'ERR_INTERNAL'
     const message = err instanceof Error ? err.message : String(err)
@@ -118,20 +134,6 @@ async function renewOutput(
       code,
     })
     return { output: output.name, ok: false, destination: where, code, message }
-  }
-}
-
-/** What a destination that keeps documents records next to an output's artifacts. */
-function outputMetadata(output: OutputConfig, issued: IssueResponse, cas: CaBundleResponse) {
-  return {
-    output: output.name,
-    output_type: output.type,
-    serial: issued.serial,
-    not_before: issued.not_before,
-    not_after: issued.not_after,
-    roles: issued.identity.roles,
-    principals: issued.identity.logins,
-    ca_fingerprints: cas.tls.user.map((pem) => new X509Certificate(pem).fingerprint256),
   }
 }
 

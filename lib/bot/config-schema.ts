@@ -27,7 +27,15 @@ export const MAX_CONFIG_BYTES = 256 * 1024
 export const SYMLINK_POLICIES = ['secure', 'try-secure', 'insecure'] as const
 
 /** Output types, in the order the documentation lists them. */
-export const OUTPUT_TYPES = ['identity', 'database', 'kubernetes', 'application', 'ssh_host'] as const
+export const OUTPUT_TYPES = [
+  'identity',
+  'database',
+  'kubernetes',
+  'application',
+  'ssh_host',
+  'workload-identity-x509',
+  'workload-identity-jwt',
+] as const
 
 /** Destination types an output may use. */
 export const DESTINATION_TYPES = ['directory', 'memory', 'aws_secrets_manager'] as const
@@ -139,6 +147,8 @@ const databaseOutput = z.strictObject({
   database: text(253).optional(),
   username: text(253).optional(),
   format: z.enum(['tls', 'mongo', 'cockroach']).optional(),
+  /** `rsa-2048` for database servers that need RSA client certificates. */
+  key_algorithm: z.enum(['ecdsa-p256', 'rsa-2048']).default('ecdsa-p256'),
 })
 
 const kubernetesOutput = z.strictObject({
@@ -161,12 +171,33 @@ const sshHostOutput = z.strictObject({
   principals: requiredList(hostname, 64, 'host names'),
 })
 
+/** A SPIFFE ID path (`/svc/web`): the trust domain is the auth service's cluster name. */
+const spiffePath = text(2048).regex(
+  /^(\/(?!\.{1,2}(\/|$))[A-Za-z0-9._-]+)+$/,
+  'must be a SPIFFE ID path such as /svc/web',
+)
+
+const workloadX509Output = z.strictObject({
+  type: z.literal('workload-identity-x509'),
+  ...outputCommon,
+  path: spiffePath,
+})
+
+const workloadJwtOutput = z.strictObject({
+  type: z.literal('workload-identity-jwt'),
+  ...outputCommon,
+  path: spiffePath,
+  audiences: requiredList(text(1024), 16, 'audiences'),
+})
+
 const output = z.discriminatedUnion('type', [
   identityOutput,
   databaseOutput,
   kubernetesOutput,
   applicationOutput,
   sshHostOutput,
+  workloadX509Output,
+  workloadJwtOutput,
 ])
 
 /**

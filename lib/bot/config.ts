@@ -84,6 +84,7 @@ export type OutputConfig =
       readonly database?: string
       readonly username?: string
       readonly format?: 'tls' | 'mongo' | 'cockroach'
+      readonly keyAlgorithm: 'ecdsa-p256' | 'rsa-2048'
     })
   | (OutputCommon & {
       readonly type: 'kubernetes'
@@ -96,6 +97,12 @@ export type OutputConfig =
       readonly specificTlsNaming: boolean
     })
   | (OutputCommon & { readonly type: 'ssh_host'; readonly principals: readonly string[] })
+  | (OutputCommon & { readonly type: 'workload-identity-x509'; readonly path: string })
+  | (OutputCommon & {
+      readonly type: 'workload-identity-jwt'
+      readonly path: string
+      readonly audiences: readonly string[]
+    })
 
 export interface BotConfig {
   readonly version: 'v1'
@@ -184,6 +191,7 @@ function buildOutput(
         ...(raw.database !== undefined && { database: raw.database }),
         ...(raw.username !== undefined && { username: raw.username }),
         ...(raw.format !== undefined && { format: raw.format }),
+        keyAlgorithm: raw.key_algorithm,
       }
     case 'kubernetes':
       return {
@@ -196,6 +204,10 @@ function buildOutput(
       return { type: raw.type, ...common, appName: raw.app_name, specificTlsNaming: raw.specific_tls_naming }
     case 'ssh_host':
       return { type: raw.type, ...common, principals: raw.principals }
+    case 'workload-identity-x509':
+      return { type: raw.type, ...common, path: raw.path }
+    case 'workload-identity-jwt':
+      return { type: raw.type, ...common, path: raw.path, audiences: raw.audiences }
   }
 }
 

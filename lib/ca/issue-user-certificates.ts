@@ -8,6 +8,7 @@ import { sshIdentityExtensions } from '../identity/ssh-encoding.ts'
 import { identityExtension, identitySubject } from '../identity/x509-encoding.ts'
 import type { Random } from '../random.ts'
 import type { LoadedCa } from './authorities.ts'
+import { newSerial } from './serial.ts'
 import type { SpkiKey } from './spki.ts'
 import { signSshCertificate } from './ssh/certificate.ts'
 import { certificatePem, signCertificate } from './x509/certificate.ts'
@@ -19,6 +20,7 @@ import {
   KeyUsage,
   keyUsage,
 } from './x509/extensions.ts'
+import { encodeName, NameAttribute } from './x509/name.ts'
 
 /** NotBefore is backdated so peers whose clocks run a little behind accept new certificates. */
 export const BACKDATE_MS = 60_000
@@ -67,28 +69,16 @@ export async function issueUserCertificates(
   random: Random,
 ): Promise<UserCertificates> {
   if (!ca.tls || !ca.ssh) throw new TypeError(`the ${ca.type} CA cannot issue user certificates`)
-  const serialBytes = random.bytes(16)
-  serialBytes[0] = (serialBytes[0] ?? 0) & 0x7f // positive, and never a 17-byte DER integer
+  const serialBytes = newSerial(random)
   const notBefore = new Date(req.now.getTime() - BACKDATE_MS)
   const [tlsCertDer, ssh] = await Promise.all([
-    signCertificate(
-      {
-        serial: serialBytes,
-        issuer: ca.tls.subject,
-        subject: identitySubject(req.identity),
-        notBefore,
-        notAfter: req.notAfter,
-        publicKey: req.publicKey.spki,
-        extensions: [...LEAF_EXTENSIONS, authorityKeyOf(ca.tls), identityExtension(req.identity)],
-      },
-      ca.tls.signer,
-    ),
+    signLeaf(ca.tls, req, req.publicKey.spki, identitySubject(req.identity), serialBytes, notBefore),
     signSshCertificate(
       {
         type: 'user',
         publicKey: req.publicKey,
         keyId: req.identity.user,
-        principals: req.identity.logins,
+        principals: principalsOf(req.identity, random),
         serial: Buffer.from(serialBytes).readBigUInt64BE(0),
         validAfter: notBefore,
         validBefore: req.notAfter,
@@ -106,4 +96,73 @@ export async function issueUserCertificates(
     notBefore,
     notAfter: req.notAfter,
   }
+}
+
+export interface RoutedCertificateRequest extends Omit<UserCertificateRequest, 'publicKey'> {
+  /** The caller's key as a DER SubjectPublicKeyInfo (RSA allowed: database clients). */
+  readonly publicKey: { readonly spki: Uint8Array }
+  /** Replaces the identity's subject (`CN=<user>`, `O=<role>`…) where the target reads it. */
+  readonly subject?: { readonly commonName: string; readonly organizations: readonly string[] }
+}
+
+/**
+ * An X.509 client certificate alone, for a routed identity (database, Kubernetes, app): signed
+ * by `ca` (the database CA for databases), carrying the identity extension, with the subject the
+ * target authenticates by. No SSH certificate: routes are TLS-only.
+ */
+export async function issueRoutedCertificate(
+  ca: LoadedCa,
+  req: RoutedCertificateRequest,
+  random: Random,
+): Promise<Omit<UserCertificates, 'sshCert'>> {
+  if (!ca.tls) throw new TypeError(`the ${ca.type} CA cannot issue X.509 certificates`)
+  const serialBytes = newSerial(random)
+  const notBefore = new Date(req.now.getTime() - BACKDATE_MS)
+  const subject = req.subject
+    ? encodeName([
+        [NameAttribute.commonName, req.subject.commonName],
+        ...req.subject.organizations.map((o) => [NameAttribute.organization, o] as const),
+      ])
+    : identitySubject(req.identity)
+  const tlsCertDer = await signLeaf(ca.tls, req, req.publicKey.spki, subject, serialBytes, notBefore)
+  return {
+    tlsCertDer,
+    tlsCertPem: certificatePem(tlsCertDer),
+    serial: Buffer.from(serialBytes).toString('hex'),
+    notBefore,
+    notAfter: req.notAfter,
+  }
+}
+
+/**
+ * The certificate's principals: the identity's logins, or when it has none one placeholder no
+ * account can be named. An OpenSSH certificate with an empty principal list is valid for *every*
+ * principal (OpenSSH's sshd refuses it, but other verifiers such as Go's x/crypto/ssh accept it
+ * for any user), so an identity without logins must never produce one.
+ */
+function principalsOf(identity: Identity, random: Random): readonly string[] {
+  if (identity.logins.length > 0) return identity.logins
+  return [`-credbroker-nologin-${Buffer.from(random.bytes(8)).toString('hex')}`]
+}
+
+function signLeaf(
+  tls: NonNullable<LoadedCa['tls']>,
+  req: Pick<UserCertificateRequest, 'identity' | 'notAfter'>,
+  spki: Uint8Array,
+  subject: Buffer,
+  serial: Uint8Array,
+  notBefore: Date,
+): Promise<Buffer> {
+  return signCertificate(
+    {
+      serial,
+      issuer: tls.subject,
+      subject,
+      notBefore,
+      notAfter: req.notAfter,
+      publicKey: spki,
+      extensions: [...LEAF_EXTENSIONS, authorityKeyOf(tls), identityExtension(req.identity)],
+    },
+    tls.signer,
+  )
 }

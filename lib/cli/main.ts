@@ -9,6 +9,7 @@ import { parseArgs } from './args.ts'
 import { botCommand } from './commands/bot.ts'
 import { botsCommand } from './commands/bots.ts'
 import { fetchCommand } from './commands/fetch.ts'
+import { kubeCommand } from './commands/kube.ts'
 import { applyCommand, createCommand, getCommand, removeCommand } from './commands/resources.ts'
 import { startCommand } from './commands/start.ts'
 import { type CliIo, openContext, openLoggingOnly } from './context.ts'
@@ -38,6 +39,9 @@ Commands:
                           print all as JSON; refuses an expired credential. Region from
                           AWS_REGION / AWS_DEFAULT_REGION; CREDBROKER_SECRETS_MANAGER_ENDPOINT
                           overrides the endpoint
+  kube credentials --destination-dir <dir>
+                          the exec credential plugin of a kubernetes output's kubeconfig:
+                          print an ExecCredential from the certificate the bot wrote to <dir>
 
 The state backend comes from the environment: CREDBROKER_STORE (embedded, memory, dynamodb),
 CREDBROKER_STATE_DIR (default .credbroker), CREDBROKER_DYNAMODB_TABLE, AWS_REGION.`
@@ -53,6 +57,7 @@ const FLAGS = {
   out: { type: 'string' },
   artifact: { type: 'string' },
   json: { type: 'boolean' },
+  'destination-dir': { type: 'string' },
 } as const
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -121,6 +126,14 @@ async function run(
         out: typeof flags.out === 'string' ? flags.out : undefined,
         artifact: typeof flags.artifact === 'string' ? flags.artifact : undefined,
         json: flags.json === true,
+      }),
+    kube: async () =>
+      kubeCommand({
+        args,
+        destinationDir: typeof flags['destination-dir'] === 'string' ? flags['destination-dir'] : undefined,
+        cwd: io.cwd,
+        clock: systemClock,
+        print: io.stdout,
       }),
   }
   const handler = commands[command]

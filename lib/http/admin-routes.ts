@@ -2,7 +2,8 @@
  * Admin endpoints (PoP + RBAC): resources and bots. The caller's roles must allow the verb on
  * the kind through `rules` (deny first), exactly like any other RBAC decision.
  *
- *   GET    /v1/resources/:kind            list     (?cursor=&limit=)
+ *   GET    /v1/resources/:kind            list     (?cursor=&limit=; registered kinds: only those
+ *                                                  the caller's roles, or ?as_roles=, can see)
  *   POST   /v1/resources                  create   (body: the document)
  *   GET    /v1/resources/:kind/:name      read     (bot instances: :name = <bot>/<id>)
  *   PUT    /v1/resources/:kind/:name      update   (body: the document with metadata.revision)
@@ -24,6 +25,7 @@ import { isResourceKind } from '../resources/schemas.ts'
 import type { ResourceKind } from '../resources/types.ts'
 import type { AppEnv, CallerContext } from './auth-app.ts'
 import { parseJsonBody } from './body.ts'
+import { assertVisible, isRegisteredKind, viewingRoles, visibleItems } from './visible-resources.ts'
 
 type CallerOf = (c: CallerContext) => Promise<Caller>
 
@@ -49,9 +51,12 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
   }
 
   app.get('/v1/resources/:kind', async (c) => {
-    await callerOf(c) // 401 before any other check
+    const caller = await callerOf(c) // 401 before any other check
     const kind = kindOf(c.req.param('kind'))
-    await authorize(c, kind, 'list')
+    // Registered resources are filtered by visibility; other kinds need the list rule.
+    let viewer: Awaited<ReturnType<typeof viewingRoles>> | undefined
+    if (isRegisteredKind(kind)) viewer = await viewingRoles(deps, caller, c.req.query('as_roles'))
+    else await authorize(c, kind, 'list')
     const limit = c.req.query('limit')
     const cursor = c.req.query('cursor')
     const page = await deps.resources.list(kind, {
@@ -59,7 +64,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
       ...(cursor !== undefined && { cursor }),
     })
     return c.json({
-      items: page.items,
+      items: viewer === undefined ? page.items : visibleItems(viewer, page.items),
       ...(page.nextCursor !== undefined && { next_cursor: page.nextCursor }),
     })
   })
@@ -71,8 +76,14 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     return c.json(await deps.resources.create(doc), 201)
   })
   app.get('/v1/resources/:kind/:name{.+}', async (c) => {
-    await callerOf(c) // 401 before any other check
+    const caller = await callerOf(c) // 401 before any other check
     const kind = kindOf(c.req.param('kind'))
+    if (isRegisteredKind(kind)) {
+      const roles = await viewingRoles(deps, caller, c.req.query('as_roles'))
+      const resource = await deps.resources.get(kind, c.req.param('name'))
+      assertVisible(roles, resource)
+      return c.json(resource)
+    }
     await authorize(c, kind, 'read')
     return c.json(await deps.resources.get(kind, c.req.param('name')))
   })

@@ -10,8 +10,10 @@
  * | POST   | /v1/join                     | token    | token join → renewable bot identity           |
  * | POST   | /v1/join/iam/challenge       | none     | a single-use challenge for an `iam` token     |
  * | POST   | /v1/join/iam                 | AWS (+PoP)| iam join → non-renewable bot identity        |
- * | POST   | /v1/renew                    | PoP      | renew a renewable bot identity                |
- * | POST   | /v1/certs                    | PoP      | impersonated certificates                     |
+ * | POST   | /v1/renew                    | PoP      | renew a renewable bot identity (idempotent)   |
+ * | POST   | /v1/certs                    | PoP      | impersonated certificates (optionally routed) |
+ * | POST   | /v1/certs/host               | PoP      | OpenSSH host certificate (`host_cert` create) |
+ * | POST   | /v1/svid/x509, /v1/svid/jwt  | PoP      | SPIFFE X.509-SVID / JWT-SVID (`spiffe` paths) |
  * | POST   | /v1/heartbeat                | PoP      | bot instance heartbeat                        |
  * | *      | /v1/resources…, /v1/bots…    | PoP+RBAC | admin (see admin-routes.ts)                   |
  *
@@ -22,12 +24,16 @@ import * as z from 'zod'
 import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'
 import { recordHeartbeat } from '../auth/heartbeat.ts'
+import { issueHostCertificate } from '../auth/host-certs.ts'
 import { issueImpersonated } from '../auth/impersonate.ts'
 import { issueIamChallenge, joinWithIam } from '../auth/join-iam.ts'
 import { joinWithToken } from '../auth/join-token.ts'
-import { parseCallerPublicKey } from '../auth/public-key.ts'
+import { parseCallerPublicKey, parseDatabaseClientPublicKey } from '../auth/public-key.ts'
 import { renewBotIdentity } from '../auth/renew.ts'
+import type { RouteRequest } from '../auth/route.ts'
+import { issueJwtSvid, issueX509Svid } from '../auth/svid.ts'
 import { isBrokerError } from '../errors.ts'
+import { renewalRequestId } from '../resources/bot-instance.ts'
 import { registerAdminRoutes } from './admin-routes.ts'
 import { parseJsonBody } from './body.ts'
 import { caBundle, pingResponse } from './cas.ts'
@@ -82,11 +88,46 @@ const iamJoinBody = z.strictObject({
     body: z.string().max(4096),
   }),
 })
-const renewBody = z.strictObject({ public_key: z.string(), ttl_seconds: ttlSeconds.optional() })
+/** `request_id`: the bot's id for one renewal, the same on every retry (docs/RENEWAL.md). */
+const renewBody = z.strictObject({
+  public_key: z.string(),
+  ttl_seconds: ttlSeconds.optional(),
+  request_id: renewalRequestId,
+})
+const resourceName = z.string().min(1).max(253)
+/** At most one route: the resource the certificate is for. */
+const routeBody = z.union([
+  z.strictObject({
+    database: z.strictObject({
+      service: resourceName,
+      username: z.string().min(1).max(253).optional(),
+      database: z.string().min(1).max(253).optional(),
+    }),
+  }),
+  z.strictObject({ kubernetes_cluster: resourceName }),
+  z.strictObject({ app: resourceName }),
+])
 const certsBody = z.strictObject({
   public_key: z.string(),
   roles: z.array(z.string().min(1).max(253)).max(64).optional(),
   ttl_seconds: ttlSeconds.optional(),
+  route: routeBody.optional(),
+})
+const hostCertsBody = z.strictObject({
+  public_key: z.string(),
+  roles: z.array(z.string().min(1).max(253)).max(64).optional(),
+  principals: z.array(z.string().min(1).max(253)).min(1).max(64),
+  ttl_seconds: ttlSeconds.optional(),
+})
+const svidBody = {
+  roles: z.array(z.string().min(1).max(253)).max(64).optional(),
+  path: z.string().min(1).max(2048),
+  ttl_seconds: ttlSeconds.optional(),
+}
+const x509SvidBody = z.strictObject({ ...svidBody, public_key: z.string() })
+const jwtSvidBody = z.strictObject({
+  ...svidBody,
+  audiences: z.array(z.string().min(1).max(1024)).min(1).max(16),
 })
 const heartbeatBody = z.strictObject({
   hostname: z.string().max(253),
@@ -95,6 +136,12 @@ const heartbeatBody = z.strictObject({
   is_startup: z.boolean(),
   uptime_seconds: z.number().int().min(0),
 })
+
+function routeRequest(body: z.output<typeof routeBody>): RouteRequest {
+  if ('database' in body) return { database: body.database }
+  if ('kubernetes_cluster' in body) return { kubernetesCluster: body.kubernetes_cluster }
+  return { app: body.app }
+}
 
 export function createAuthApp(deps: AuthAppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -153,16 +200,63 @@ export function createAuthApp(deps: AuthAppDeps): Hono<AppEnv> {
     const who = await caller(c)
     const body = parseJsonBody(c.get('body'), renewBody)
     const publicKey = parseCallerPublicKey(body.public_key)
-    return c.json(
-      await renewBotIdentity(deps, who, { publicKey, ttlMs: (body.ttl_seconds ?? HOUR_S) * 1000 }),
-    )
+    const ttlMs = (body.ttl_seconds ?? HOUR_S) * 1000
+    return c.json(await renewBotIdentity(deps, who, { publicKey, ttlMs, requestId: body.request_id }))
   })
   app.post('/v1/certs', async (c) => {
     const who = await caller(c)
     const body = parseJsonBody(c.get('body'), certsBody)
-    const publicKey = parseCallerPublicKey(body.public_key)
+    // Database servers may need RSA client certificates; every other certificate is P-256/Ed25519.
+    const publicKey =
+      body.route !== undefined && 'database' in body.route
+        ? parseDatabaseClientPublicKey(body.public_key)
+        : parseCallerPublicKey(body.public_key)
     const ttlMs = (body.ttl_seconds ?? HOUR_S) * 1000
-    return c.json(await issueImpersonated(deps, who, { roles: body.roles ?? [], ttlMs, publicKey }))
+    const route = body.route && routeRequest(body.route)
+    return c.json(
+      await issueImpersonated(deps, who, {
+        roles: body.roles ?? [],
+        ttlMs,
+        publicKey,
+        ...(route && { route }),
+      }),
+    )
+  })
+  app.post('/v1/certs/host', async (c) => {
+    const who = await caller(c)
+    const body = parseJsonBody(c.get('body'), hostCertsBody)
+    return c.json(
+      await issueHostCertificate(deps, who, {
+        roles: body.roles ?? [],
+        principals: body.principals,
+        ttlMs: (body.ttl_seconds ?? HOUR_S) * 1000,
+        publicKey: parseCallerPublicKey(body.public_key),
+      }),
+    )
+  })
+  app.post('/v1/svid/x509', async (c) => {
+    const who = await caller(c)
+    const body = parseJsonBody(c.get('body'), x509SvidBody)
+    return c.json(
+      await issueX509Svid(deps, who, {
+        roles: body.roles ?? [],
+        path: body.path,
+        ttlMs: (body.ttl_seconds ?? HOUR_S) * 1000,
+        publicKey: parseCallerPublicKey(body.public_key),
+      }),
+    )
+  })
+  app.post('/v1/svid/jwt', async (c) => {
+    const who = await caller(c)
+    const body = parseJsonBody(c.get('body'), jwtSvidBody)
+    return c.json(
+      await issueJwtSvid(deps, who, {
+        roles: body.roles ?? [],
+        path: body.path,
+        ttlMs: (body.ttl_seconds ?? 300) * 1000,
+        audiences: body.audiences,
+      }),
+    )
   })
   app.post('/v1/heartbeat', async (c) => {
     const who = await caller(c)

@@ -12,7 +12,15 @@ export function errorResponse(c: Context, err: unknown, log: Logger): Response {
   if (isBrokerError(err)) {
     if (err.status >= 500)
       log.error('request failed', { code: err.code, path: c.req.path, cause: String(err.cause ?? '') })
-    else log.debug('request refused', { code: err.code, path: c.req.path, message: err.message })
+    else {
+      const reason = err.details?.reason
+      log.debug('request refused', {
+        code: err.code,
+        path: c.req.path,
+        message: err.message,
+        ...(typeof reason === 'string' && { reason }),
+      })
+    }
     return c.json(err.toJSON(), err.status as ContentfulStatusCode)
   }
   log.error('unexpected error', {

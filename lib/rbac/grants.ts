@@ -118,3 +118,16 @@ export function awsRoleArns(roles: readonly Role[], app?: App): string[] {
 export function canSeeApp(roles: readonly Role[], app: App): Decision {
   return resourceVisible(roles, app)
 }
+
+/**
+ * Whether the roles grant the SPIFFE ID path `path` (`/svc/web`): some role's `allow.spiffe` glob
+ * matches it and no role's `deny.spiffe` glob does. Not scoped by labels: a SPIFFE ID names a
+ * workload, not a registered resource.
+ */
+export function canUseSpiffePath(roles: readonly Role[], path: string): Decision {
+  const deny = roles.find((role) => matchAnyGlob(role.spec.deny.spiffe, path))
+  if (deny) return refused(`${roleName(deny)} denies SPIFFE path "${path}"`)
+  const allow = roles.find((role) => matchAnyGlob(role.spec.allow.spiffe, path))
+  if (!allow) return refused(`no role allows SPIFFE path "${path}"`)
+  return granted(`${roleName(allow)} allows SPIFFE path "${path}"`)
+}

@@ -12,6 +12,7 @@ export {
   awsRoleArns,
   canSeeApp,
   canUseDatabase,
+  canUseSpiffePath,
   type DatabaseLogin,
   databaseNames,
   databaseUsers,

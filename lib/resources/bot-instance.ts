@@ -1,7 +1,8 @@
 /**
  * `kind: bot_instance`: one joined copy of a bot, named by a UUID. The auth service writes these
- * (users only read them): `status` records the generation counter and the latest
- * authentications and heartbeats, at most {@link HISTORY_LIMIT} of each, oldest first.
+ * (users only read them): `status` records the generation counter, the last committed renewal
+ * (what a retry of it must match: docs/RENEWAL.md) and the latest authentications and
+ * heartbeats, at most {@link HISTORY_LIMIT} of each, oldest first.
  * `metadata.name` equals `spec.instance_id`; the store key is `bot_instance/<bot>/<id>`.
  */
 import * as z from 'zod'
@@ -23,17 +24,31 @@ const awsCallerArn = z
   .max(2048, 'must be at most 2048 characters')
   .regex(/^arn:[\x21-\x7e]+$/, 'must be an ARN: "arn:" then printable characters without spaces')
 
+const fingerprint = z
+  .string()
+  .regex(/^[A-Za-z0-9+/=:_-]{1,128}$/, 'must be a key fingerprint such as "SHA256:…"')
+
 const authentication = z.strictObject({
   authenticated_at: instant,
   join_method: joinMethod,
   join_token: resourceName.optional(),
   generation: counter,
-  public_key_fingerprint: z
-    .string()
-    .regex(/^[A-Za-z0-9+/=:_-]{1,128}$/, 'must be a key fingerprint such as "SHA256:…"')
-    .optional(),
+  public_key_fingerprint: fingerprint.optional(),
   aws_account: awsAccountId.optional(),
   aws_arn: awsCallerArn.optional(),
+})
+
+/** The bot's renewal request id: 16–64 of `[A-Za-z0-9_-]` (the bot sends 32 hex digits). */
+export const renewalRequestId = z
+  .string({ error: typeError('expected a string') })
+  .regex(/^[A-Za-z0-9_-]{16,64}$/, 'must be 16-64 of [A-Za-z0-9_-]')
+
+const lastRenewal = z.strictObject({
+  request_id: renewalRequestId,
+  generation: counter,
+  public_key_fingerprint: fingerprint,
+  not_after: instant,
+  committed_at: instant,
 })
 
 const heartbeat = z.strictObject({
@@ -57,6 +72,7 @@ function history<T extends z.ZodType>(item: T, itemsName: string) {
 const status = z
   .strictObject({
     generation: counter.default(0),
+    last_renewal: lastRenewal.optional(),
     initial_authentication: authentication.optional(),
     latest_authentications: history(authentication, 'authentications'),
     latest_heartbeats: history(heartbeat, 'heartbeats'),

@@ -23,7 +23,8 @@ import type { Role, RoleConditions } from './types.ts'
 /**
  * Resource kinds a rule may name: every stored kind, the `*_server` views of registered
  * resources (Teleport's `db_server` is what a database lookup lists), `cert_authority` (bots
- * watch CA rotation through it) and `*`. Anything else is a typo that would grant nothing.
+ * watch CA rotation through it), `host_cert` (`create` lets a bot's `ssh_host` output obtain
+ * OpenSSH host certificates) and `*`. Anything else is a typo that would grant nothing.
  */
 export const RULE_RESOURCES: readonly string[] = [
   '*',
@@ -40,6 +41,7 @@ export const RULE_RESOURCES: readonly string[] = [
   'app_server',
   'node',
   'cert_authority',
+  'host_cert',
 ]
 
 /** Verbs a rule may grant. */
@@ -67,6 +69,15 @@ const rule = z.strictObject({
 /** Database, Kubernetes and similar principal names: `*` is meaningful there, spaces are not. */
 const principal = text(256).regex(/^[^\s]+$/, 'must not contain spaces')
 
+/**
+ * A SPIFFE ID path a role grants (`/svc/web`), or a `*` glob of them (`/ns/prod/*`): the path
+ * segment characters SPIFFE allows, starting with `/`, no empty or dot segments.
+ */
+const spiffePath = text(2048).regex(
+  /^(\/(?!\.{1,2}(\/|$))[A-Za-z0-9._*-]+)+$/,
+  'must be a SPIFFE ID path such as /svc/web (segments of letters, digits, . _ - and * globs)',
+)
+
 const conditions = z
   .strictObject({
     logins: list(login, 64, 'login names'),
@@ -79,6 +90,7 @@ const conditions = z
     kubernetes_users: list(principal, 64),
     app_labels: labelSelector,
     aws_role_arns: list(iamRoleArn, 64, 'IAM role ARNs'),
+    spiffe: list(spiffePath, 64, 'SPIFFE ID paths'),
     rules: list(rule, 64, 'rules'),
     impersonate: z.strictObject({ roles: nameList }).default(() => ({ roles: [] })),
   })
@@ -99,6 +111,7 @@ function mutableEmptyConditions() {
     kubernetes_users: [],
     app_labels: {},
     aws_role_arns: [],
+    spiffe: [],
     rules: [],
     impersonate: { roles: [] },
   }

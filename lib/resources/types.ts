@@ -72,6 +72,8 @@ export interface RoleConditions {
   readonly kubernetes_users: readonly string[]
   readonly app_labels: LabelSelector
   readonly aws_role_arns: readonly string[]
+  /** SPIFFE ID paths (globs) workload identity outputs may be issued for. */
+  readonly spiffe: readonly string[]
   readonly rules: readonly Rule[]
   readonly impersonate: { readonly roles: readonly string[] }
 }
@@ -157,9 +159,28 @@ export interface BotInstanceSpec {
   readonly previous_instance_id?: string
 }
 
+/**
+ * The last renewal committed for a renewable bot instance: what a retry of that same renewal
+ * must match to be answered again instead of being treated as a generation mismatch (see
+ * docs/RENEWAL.md). Replaced by every renewal, so only the latest one is ever retryable.
+ */
+export interface LastRenewal {
+  /** The bot's random id for the renewal, the same on every retry of it. */
+  readonly request_id: string
+  /** The generation the renewal moved the instance to (the presented one + 1). */
+  readonly generation: number
+  /** SHA-256 fingerprint of the public key the renewed identity is for. */
+  readonly public_key_fingerprint: string
+  /** notAfter of the renewed identity; a retry gets a certificate with this same notAfter. */
+  readonly not_after: string
+  readonly committed_at: string
+}
+
 export interface BotInstanceStatus {
   /** Generation of the latest renewable identity issued to this instance (0 when none). */
   readonly generation: number
+  /** Absent until the instance's first renewal. */
+  readonly last_renewal?: LastRenewal
   readonly initial_authentication?: Authentication
   /** Most recent last; at most {@link HISTORY_LIMIT}. */
   readonly latest_authentications: readonly Authentication[]

@@ -125,8 +125,8 @@ function summarize(result: CycleResult): RotateOutcome {
           output: o.output,
           ok: true as const,
           destination: o.destination,
-          serial: o.issued.serial,
-          not_after: o.issued.not_after,
+          serial: o.serial,
+          not_after: o.notAfter,
         }
       : {
           output: o.output,

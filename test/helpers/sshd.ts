@@ -21,6 +21,15 @@
  * })
  * const result = await sshd.tryLogin({ user: currentUser(), keyFile, certFile })
  * await sshd.stop()
+ *
+ * // An sshd run from an `ssh_host` output's files, and a client that checks the host strictly:
+ * const host = await startSshd({
+ *   hostKeyFile: join(out, 'ssh_host'),
+ *   hostCertificateFile: join(out, 'ssh_host-cert.pub'),
+ *   trustedUserCaKeysFile: join(out, 'ssh_host-user-ca.pub'),
+ *   principalsFor: { [currentUser()]: ['alice'] },
+ * })
+ * await host.tryLogin({ user, keyFile, certFile, knownHostsFile, host: 'localhost' })
  * ```
  */
 import { spawn } from 'node:child_process'
@@ -42,8 +51,24 @@ const LOG_WAIT_MS = 5_000
 const SAFE_NAME = /^[A-Za-z0-9._@-]+$/
 
 export interface SshdOptions {
-  /** authorized_keys-format lines of the CA public keys sshd trusts for user certificates. */
-  readonly trustedUserCaKeys: readonly string[]
+  /**
+   * authorized_keys-format lines of the CA public keys sshd trusts for user certificates. Give
+   * exactly one of this and {@link SshdOptions.trustedUserCaKeysFile}.
+   */
+  readonly trustedUserCaKeys?: readonly string[]
+  /**
+   * An existing `TrustedUserCAKeys` file used in place (an `ssh_host` output's
+   * `ssh_host-user-ca.pub`), instead of writing {@link SshdOptions.trustedUserCaKeys}.
+   */
+  readonly trustedUserCaKeysFile?: string
+  /**
+   * An existing private key file used in place as the `HostKey` (an `ssh_host` output's
+   * `ssh_host`; sshd refuses one that group or others can read). Default: a fresh Ed25519 key in
+   * sshd's own directory.
+   */
+  readonly hostKeyFile?: string
+  /** `HostCertificate`: an OpenSSH host certificate for the host key (`ssh_host-cert.pub`). */
+  readonly hostCertificateFile?: string
   /**
    * Local unix user → certificate principals allowed to log in as that user
    * (`AuthorizedPrincipalsFile`). `{ root: ['alice'] }`: a certificate carrying principal `alice`
@@ -61,6 +86,21 @@ export interface LoginAttempt {
   readonly certFile: string
   /** Remote command; default `echo ok`. */
   readonly command?: string
+  /**
+   * Verify the server: `StrictHostKeyChecking yes` with this file as the only known_hosts (the
+   * global one is switched off). Default: host keys are not checked, for tests about users.
+   */
+  readonly knownHostsFile?: string
+  /**
+   * The name ssh connects to, default `127.0.0.1`. It is what ssh looks up in known_hosts and
+   * requires among a host certificate's principals, so host checks connect by name (`localhost`);
+   * `AddressFamily inet` keeps ssh on 127.0.0.1 (never `::1`, where sshd does not listen).
+   */
+  readonly host?: string
+  /** `HostKeyAlias`: look up and check this name instead of {@link LoginAttempt.host}. */
+  readonly hostKeyAlias?: string
+  /** `ssh -v`: stderr then shows how the host key was verified. */
+  readonly verbose?: boolean
 }
 
 export interface LoginResult {
@@ -145,8 +185,15 @@ interface Binaries {
 }
 
 function validate(options: SshdOptions): void {
-  if (options.trustedUserCaKeys.length === 0) throw new TypeError('startSshd needs at least one CA key')
-  for (const line of options.trustedUserCaKeys)
+  const lines = options.trustedUserCaKeys
+  if (options.trustedUserCaKeysFile !== undefined) {
+    if (lines !== undefined) throw new TypeError('give trustedUserCaKeys or trustedUserCaKeysFile, not both')
+  } else if (lines === undefined || lines.length === 0) {
+    throw new TypeError('startSshd needs at least one CA key')
+  }
+  if (options.hostCertificateFile !== undefined && options.hostKeyFile === undefined)
+    throw new TypeError('a hostCertificateFile needs the hostKeyFile it certifies')
+  for (const line of lines ?? [])
     if (/[\r\n]/.test(line)) throw new TypeError('a CA key must be a single authorized_keys line')
   for (const [user, principals] of Object.entries(options.principalsFor))
     for (const name of [user, ...principals])
@@ -184,12 +231,17 @@ async function writeServerFiles(
   sshKeygen: string,
   extraLines: readonly string[],
 ): Promise<ServerConfig> {
-  const hostKey = join(dir, 'ssh_host_ed25519_key')
-  const keygen = await run(sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey])
-  if (keygen.code !== 0) throw new Error(`ssh-keygen could not create a host key: ${keygen.stderr}`)
+  const hostKey = options.hostKeyFile ?? join(dir, 'ssh_host_ed25519_key')
+  if (options.hostKeyFile === undefined) {
+    const keygen = await run(sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey])
+    if (keygen.code !== 0) throw new Error(`ssh-keygen could not create a host key: ${keygen.stderr}`)
+  }
 
-  const caFile = join(dir, 'trusted_user_ca_keys')
-  writeFileSync(caFile, `${options.trustedUserCaKeys.map((l) => l.trim()).join('\n')}\n`)
+  let caFile = options.trustedUserCaKeysFile
+  if (caFile === undefined) {
+    caFile = join(dir, 'trusted_user_ca_keys')
+    writeFileSync(caFile, `${(options.trustedUserCaKeys ?? []).map((l) => l.trim()).join('\n')}\n`)
+  }
   const principalsDir = join(dir, 'principals')
   mkdirSync(principalsDir, { mode: 0o700 })
   for (const [user, principals] of Object.entries(options.principalsFor))
@@ -199,6 +251,7 @@ async function writeServerFiles(
     `ListenAddress ${HOST}`,
     `Port ${port}`,
     `HostKey ${hostKey}`,
+    ...(options.hostCertificateFile === undefined ? [] : [`HostCertificate ${options.hostCertificateFile}`]),
     `PidFile ${join(dir, 'sshd.pid')}`,
     `TrustedUserCAKeys ${caFile}`,
     `AuthorizedPrincipalsFile ${principalsDir}/%u`,
@@ -283,18 +336,43 @@ class LogBuffer {
 /** Client options: no config files, agent or prompts; only the given key and certificate. */
 const CLIENT_OPTIONS = [
   'BatchMode=yes',
+  'AddressFamily=inet',
   'IdentitiesOnly=yes',
   'IdentityAgent=none',
   'PreferredAuthentications=publickey',
-  'StrictHostKeyChecking=no',
-  'UserKnownHostsFile=/dev/null',
   'ConnectTimeout=5',
 ]
 
+/** Host key checking: none by default; strict against exactly one known_hosts file when given. */
+function hostKeyOptions(attempt: LoginAttempt): string[] {
+  const alias = attempt.hostKeyAlias === undefined ? [] : [`HostKeyAlias=${attempt.hostKeyAlias}`]
+  if (attempt.knownHostsFile === undefined)
+    return ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', ...alias]
+  return [
+    'StrictHostKeyChecking=yes',
+    `UserKnownHostsFile=${attempt.knownHostsFile}`,
+    'GlobalKnownHostsFile=/dev/null',
+    'UpdateHostKeys=no',
+    ...alias,
+  ]
+}
+
 async function tryLogin(ssh: string, port: number, attempt: LoginAttempt): Promise<LoginResult> {
-  const options = [...CLIENT_OPTIONS, `CertificateFile=${attempt.certFile}`].flatMap((o) => ['-o', o])
-  const args = ['-F', 'none', '-n', ...options, '-i', attempt.keyFile, '-p', String(port), '-l', attempt.user]
-  const result = await run(ssh, [...args, HOST, attempt.command ?? 'echo ok'], {
+  const options = [...CLIENT_OPTIONS, ...hostKeyOptions(attempt), `CertificateFile=${attempt.certFile}`]
+  const args = [
+    '-F',
+    'none',
+    '-n',
+    ...(attempt.verbose ? ['-v'] : []),
+    ...options.flatMap((o) => ['-o', o]),
+    '-i',
+    attempt.keyFile,
+    '-p',
+    String(port),
+    '-l',
+    attempt.user,
+  ]
+  const result = await run(ssh, [...args, attempt.host ?? HOST, attempt.command ?? 'echo ok'], {
     timeoutMs: LOGIN_TIMEOUT_MS,
   })
   return { ok: result.code === 0, ...result }

@@ -101,7 +101,7 @@ describe('auth API: join, impersonation, renewal', () => {
     assert.deepEqual(res.identity.logins, ['alice', 'credbroker'])
     assert.equal(res.identity.disallow_reissue, true)
     assert.equal(res.identity.impersonator, 'bot-example')
-    assert.match(res.ssh_cert, /^ecdsa-sha2-nistp256-cert-v01@openssh\.com /)
+    assert.match(res.ssh_cert ?? '', /^ecdsa-sha2-nistp256-cert-v01@openssh\.com /)
   })
 
   it('ok/an empty role list means every role the bot may impersonate', async () => {

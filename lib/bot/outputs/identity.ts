@@ -27,6 +27,7 @@ export interface IdentityArtifactsInput {
 
 export function identityArtifacts(input: IdentityArtifactsInput): Map<string, string> {
   const { key, issued, cas } = input
+  if (issued.ssh_cert === undefined) throw new TypeError('an identity output needs an SSH certificate')
   const artifacts = new Map<string, string>([
     ['key', key.privatePem],
     ['key.pub', `${key.sshPublic}\n`],

@@ -83,8 +83,8 @@ function summary(cwd: string, url: string, cycle: CycleResult, adminDir?: string
       ? [
           o.output,
           relative(cwd, o.destination.replace(/^directory /, '')) || '.',
-          o.issued.identity.logins.join(',') || '-',
-          o.issued.not_after,
+          o.principals.join(',') || '-',
+          o.notAfter,
         ]
       : [o.output, o.destination, '-', `FAILED ${o.code}: ${o.message}`],
   )
@@ -93,12 +93,12 @@ function summary(cwd: string, url: string, cycle: CycleResult, adminDir?: string
     '',
     renderTable(['OUTPUT', 'PATH', 'PRINCIPALS', 'EXPIRES'], rows),
   ]
-  const ssh = cycle.outputs.find((o) => o.ok && o.issued.identity.logins.length > 0)
+  const ssh = cycle.outputs.find((o) => o.ok && o.principals.length > 0)
   if (ssh?.ok) {
     const dir = relative(cwd, ssh.destination.replace(/^directory /, ''))
     lines.push(
       '',
-      `Try it: ssh -F ${dir}/ssh_config ${ssh.issued.identity.logins[0]}@<host>   |   openssl x509 -in ${dir}/tlscert -noout -subject`,
+      `Try it: ssh -F ${dir}/ssh_config ${ssh.principals[0]}@<host>   |   openssl x509 -in ${dir}/tlscert -noout -subject`,
     )
   }
   if (adminDir) lines.push(`Admin identity: ${relative(cwd, adminDir)}/ (key, tlscert)`)

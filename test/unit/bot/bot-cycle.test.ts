@@ -9,6 +9,7 @@ import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } fr
 import { beforeEach, describe, it } from 'node:test'
 import { MemoryDestination } from '../../../lib/adapters/memory/destination.ts'
 import { addJoinToken } from '../../../lib/auth/bots.ts'
+import type { IssueResponse } from '../../../lib/auth/issue-response.ts'
 import { type BotDeps, type OutputResult, runCycle } from '../../../lib/bot/bot.ts'
 import { type BotConfig, validateBotConfig } from '../../../lib/bot/config.ts'
 import { SshReader } from '../../../lib/ca/ssh/wire.ts'
@@ -80,10 +81,17 @@ async function artifacts(dest: MemoryDestination): Promise<Map<string, string>> 
   return new Map([...(await dest.readAll())].map(([name, value]) => [name, text(value)]))
 }
 
-function okResult(result: OutputResult | undefined): Extract<OutputResult, { ok: true }> {
+type IssuedResult = Extract<OutputResult, { ok: true }> & { issued: IssueResponse }
+
+/** A successful output with an impersonated issuance (every output type but ssh_host). */
+function okResult(result: OutputResult | undefined): IssuedResult {
   assert.ok(result, 'no result for the output')
   assert.equal(result.ok, true, result.ok ? '' : `${result.code}: ${result.message}`)
-  return result as Extract<OutputResult, { ok: true }>
+  const ok = result as Extract<OutputResult, { ok: true }>
+  assert.ok(ok.issued, 'the output has an issuance')
+  assert.equal(ok.serial, ok.issued.serial)
+  assert.equal(ok.notAfter, ok.issued.not_after)
+  return ok as IssuedResult
 }
 
 /** The public key fields (curve, point) of an ECDSA `key.pub` line or `-cert.pub` line. */

@@ -17,6 +17,7 @@ const EMPTY = {
   kubernetes_users: [],
   app_labels: {},
   aws_role_arns: [],
+  spiffe: [],
   rules: [],
   impersonate: { roles: [] },
 }
