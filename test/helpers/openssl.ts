@@ -9,10 +9,11 @@
  * assert.equal(ok, true, output)
  * ```
  */
-import { spawn } from 'node:child_process'
+
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
+import { runProgram } from './run-program.ts'
 
 const TIMEOUT_MS = 10_000
 
@@ -79,31 +80,8 @@ async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 /** Runs `openssl` without a shell; kills it after {@link TIMEOUT_MS}. */
-function openssl(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const file = findOpenssl()
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8')
-    })
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8')
-    })
-    const timer = setTimeout(() => {
-      stderr += `\n[openssl killed after ${TIMEOUT_MS} ms]`
-      child.kill('SIGKILL')
-    }, TIMEOUT_MS)
-    child.once('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
+function openssl(args: readonly string[]) {
+  return runProgram(findOpenssl(), args, { timeoutMs: TIMEOUT_MS })
 }
 
 function findOpenssl(): string {

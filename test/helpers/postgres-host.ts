@@ -7,9 +7,10 @@
  * (unlike `runuser`, which forks and stays the parent), so a signal sent to the spawned child
  * reaches the postmaster itself.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { accessSync, chownSync, constants, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { type RunResult, runProgram } from './run-program.ts'
 
 const PG_ROOT = '/usr/lib/postgresql'
 const TOOL_TIMEOUT_MS = 60_000
@@ -99,40 +100,13 @@ export function serverUser(): ServerUser {
   }
 }
 
-export interface RunResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs a program without a shell; kills it after `timeoutMs` and says so in stderr. */
+/** Runs a program without a shell (see run-program.ts), by default within {@link TOOL_TIMEOUT_MS}. */
 export function run(
   file: string,
   args: readonly string[],
   opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
 ): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env, cwd: opts.cwd })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8')
-    })
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8')
-    })
-    const timeoutMs = opts.timeoutMs ?? TOOL_TIMEOUT_MS
-    const timer = setTimeout(() => {
-      stderr += `\n[${file} killed after ${timeoutMs} ms]`
-      child.kill('SIGKILL')
-    }, timeoutMs)
-    child.once('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
+  return runProgram(file, args, { ...opts, timeoutMs: opts.timeoutMs ?? TOOL_TIMEOUT_MS })
 }
+
+export type { RunResult }

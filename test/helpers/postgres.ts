@@ -34,6 +34,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
+import { PeerLog } from './peer-log.ts'
 import { freePort, supervise, terminate } from './peer-process.ts'
 import { findPostgresBinaries, type PgBinaries, run, type ServerUser, serverUser } from './postgres-host.ts'
 
@@ -203,7 +204,7 @@ function writeOwned(owner: ServerUser, path: string, content: string): string {
 async function launch(bin: PgBinaries, owner: ServerUser, layout: Layout, port: number): Promise<Postgres> {
   const [file, args] = owner.command(bin.postgres, ['-D', layout.data, '-p', String(port)])
   const child = spawn(file, args, { cwd: layout.dir, env: owner.env, stdio: ['ignore', 'ignore', 'pipe'] })
-  const log = new ServerLog()
+  const log = new PeerLog('postgres')
   child.stderr?.on('data', (chunk: Buffer) => log.append(chunk.toString('utf8')))
   const { exited, cleanUp, release } = supervise(child, 'postgres', layout.dir)
   try {
@@ -265,40 +266,6 @@ async function launch(bin: PgBinaries, owner: ServerUser, layout: Layout, port: 
       })().finally(cleanUp)
       return stopped
     },
-  }
-}
-
-/** The server's stderr; waiters are woken as chunks arrive (no polling). */
-class ServerLog {
-  text = ''
-  readonly #waiters = new Set<() => void>()
-
-  append(chunk: string): void {
-    this.text += chunk
-    for (const wake of this.#waiters) wake()
-  }
-
-  waitFor(pattern: RegExp, from: number, timeoutMs: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const part = this.text.slice(from)
-        if (!pattern.test(part)) return
-        done()
-        resolve(part)
-      }
-      const timer = setTimeout(() => {
-        done()
-        reject(
-          new Error(`postgres did not log ${pattern} within ${timeoutMs} ms. Log:\n${this.text.slice(from)}`),
-        )
-      }, timeoutMs)
-      const done = () => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-      }
-      this.#waiters.add(check)
-      check()
-    })
   }
 }
 

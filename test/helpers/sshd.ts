@@ -38,7 +38,9 @@ import { connect } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
+import { PeerLog } from './peer-log.ts'
 import { freePort, supervise, terminate } from './peer-process.ts'
+import { runProgram } from './run-program.ts'
 
 const HOST = '127.0.0.1'
 const PRIVSEP_DIR = '/run/sshd'
@@ -274,7 +276,7 @@ async function writeServerFiles(
 
 async function launch(binaries: Binaries, dir: string, config: ServerConfig): Promise<Sshd> {
   const child = spawn(binaries.sshd, ['-D', '-e', '-f', config.file], { stdio: ['ignore', 'ignore', 'pipe'] })
-  const log = new LogBuffer()
+  const log = new PeerLog('sshd')
   child.stderr?.on('data', (chunk: Buffer) => log.append(chunk.toString('utf8')))
   const { exited, cleanUp, release } = supervise(child, 'sshd', dir)
   try {
@@ -296,40 +298,6 @@ async function launch(binaries: Binaries, dir: string, config: ServerConfig): Pr
       stopped ??= terminate(child, exited).finally(cleanUp)
       return stopped
     },
-  }
-}
-
-/** Collects sshd's log and wakes up waiters as lines arrive (no polling). */
-class LogBuffer {
-  text = ''
-  readonly #waiters = new Set<() => void>()
-
-  append(chunk: string): void {
-    this.text += chunk
-    for (const wake of this.#waiters) wake()
-  }
-
-  waitFor(pattern: RegExp, from: number, timeoutMs: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const part = this.text.slice(from)
-        if (!pattern.test(part)) return
-        done()
-        resolve(part)
-      }
-      const timer = setTimeout(() => {
-        done()
-        reject(
-          new Error(`sshd did not log ${pattern} within ${timeoutMs} ms. Log:\n${this.text.slice(from)}`),
-        )
-      }, timeoutMs)
-      const done = () => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-      }
-      this.#waiters.add(check)
-      check()
-    })
   }
 }
 
@@ -406,41 +374,15 @@ function acceptsTcp(port: number): Promise<boolean> {
   })
 }
 
-interface RunResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs a program without a shell; kills it after `timeoutMs` and reports that in stderr. */
+/** Runs a tool without a shell (see run-program.ts), by default within {@link TOOL_TIMEOUT_MS}. */
 function run(
   file: string,
   args: readonly string[],
   opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8')
-    })
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8')
-    })
-    const timeoutMs = opts.timeoutMs ?? TOOL_TIMEOUT_MS
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${timeoutMs} ms]`
-      child.kill('SIGKILL')
-    }, timeoutMs)
-    child.once('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
+) {
+  return runProgram(file, args, {
+    timeoutMs: opts.timeoutMs ?? TOOL_TIMEOUT_MS,
+    ...(opts.env && { env: opts.env }),
   })
 }
 

@@ -21,11 +21,6 @@ import { outputArtifacts, outputRoute } from './render.ts'
 import { sshHostArtifacts } from './ssh-host.ts'
 import { jwtSvidArtifacts, x509SvidArtifacts } from './workload-identity.ts'
 
-function rsaKey(pool: RsaKeyPool | undefined) {
-  if (!pool) throw new TypeError('an rsa-2048 database output needs the RSA key pool')
-  return pool.take()
-}
-
 export interface IssuedOutput {
   readonly artifacts: Map<string, string>
   readonly serial: string
@@ -49,113 +44,118 @@ export async function issueOutput(
   rsa?: RsaKeyPool,
 ): Promise<IssuedOutput> {
   const ttlSeconds = Math.round(output.lifetime.ttlMs / 1000)
-  const common = { output: output.name, output_type: output.type }
-  const fingerprints = (pems: readonly string[]) => pems.map((pem) => new X509Certificate(pem).fingerprint256)
+  const request = { roles: output.roles, ttlSeconds }
   switch (output.type) {
     case 'ssh_host': {
       const key = generateClientKey()
       const host = await client.hostCerts(identity, {
+        ...request,
         publicKeyPem: key.publicPem,
-        roles: output.roles,
         principals: output.principals,
-        ttlSeconds,
       })
-      return {
+      return described(output, host, {
         artifacts: sshHostArtifacts({ key, issued: host, cas }),
-        serial: host.serial,
-        notAfter: host.not_after,
         principals: host.principals,
-        metadata: {
-          ...common,
-          serial: host.serial,
-          not_before: host.not_before,
-          not_after: host.not_after,
-          principals: host.principals,
-          ca_fingerprints: fingerprints(cas.tls.host),
-        },
-        log: { message: 'Successfully renewed host certificate', fields: { principals: host.principals } },
-      }
+        metadata: { principals: host.principals, ca_fingerprints: fingerprints(cas.tls.host) },
+        log: ['Successfully renewed host certificate', { principals: host.principals }],
+      })
     }
     case 'workload-identity-x509': {
       const key = generateClientKey()
       const svid = await client.x509Svid(identity, {
+        ...request,
         publicKeyPem: key.publicPem,
-        roles: output.roles,
         path: output.path,
-        ttlSeconds,
       })
-      return {
+      return described(output, svid, {
         artifacts: x509SvidArtifacts({ key, svid, cas }),
-        serial: svid.serial,
-        notAfter: svid.not_after,
-        principals: [],
-        metadata: {
-          ...common,
-          serial: svid.serial,
-          not_before: svid.not_before,
-          not_after: svid.not_after,
-          spiffe_id: svid.spiffe_id,
-          ca_fingerprints: fingerprints(cas.tls.user),
-        },
-        log: { message: 'Successfully renewed X.509-SVID', fields: { spiffe_id: svid.spiffe_id } },
-      }
+        metadata: { spiffe_id: svid.spiffe_id, ca_fingerprints: fingerprints(cas.tls.user) },
+        log: ['Successfully renewed X.509-SVID', { spiffe_id: svid.spiffe_id }],
+      })
     }
     case 'workload-identity-jwt': {
       const svid = await client.jwtSvid(identity, {
-        roles: output.roles,
+        ...request,
         path: output.path,
         audiences: output.audiences,
-        ttlSeconds,
       })
-      return {
+      return described(output, svid, {
         artifacts: jwtSvidArtifacts({ svid, cas }),
-        serial: svid.serial,
-        notAfter: svid.not_after,
-        principals: [],
-        metadata: {
-          ...common,
-          serial: svid.serial,
-          not_after: svid.not_after,
-          spiffe_id: svid.spiffe_id,
-          audiences: svid.audiences,
-        },
-        log: { message: 'Successfully renewed JWT-SVID', fields: { spiffe_id: svid.spiffe_id } },
-      }
+        metadata: { spiffe_id: svid.spiffe_id, audiences: svid.audiences },
+        log: ['Successfully renewed JWT-SVID', { spiffe_id: svid.spiffe_id }],
+      })
     }
     case 'identity':
     case 'database':
     case 'kubernetes':
     case 'application': {
-      const key =
-        output.type === 'database' && output.keyAlgorithm === 'rsa-2048'
-          ? await rsaKey(rsa)
-          : generateClientKey()
+      const rsaKey = output.type === 'database' && output.keyAlgorithm === 'rsa-2048'
+      const key = rsaKey ? await takeRsaKey(rsa) : generateClientKey()
       const route = outputRoute(output)
       const issued = await client.certs(identity, {
+        ...request,
         publicKeyPem: key.publicPem,
-        roles: output.roles,
-        ttlSeconds,
         ...(route && { route }),
       })
-      return {
+      return described(output, issued, {
         artifacts: outputArtifacts(output, { key, issued, cas }),
-        serial: issued.serial,
-        notAfter: issued.not_after,
         principals: issued.identity.logins,
         issued,
         metadata: {
-          ...common,
-          serial: issued.serial,
-          not_before: issued.not_before,
-          not_after: issued.not_after,
           roles: issued.identity.roles,
           principals: issued.identity.logins,
           ...(issued.identity.routes && { route: issued.identity.routes }),
           // The CA that issued this output's certificate: the database CA for database routes.
           ca_fingerprints: fingerprints(output.type === 'database' ? cas.tls.db : cas.tls.user),
         },
-        log: { message: 'Successfully renewed impersonated certificates', fields: identityFields(issued) },
-      }
+        log: ['Successfully renewed impersonated certificates', identityFields(issued)],
+      })
     }
   }
+}
+
+/** An issuance's serial and validity, whatever the endpoint. */
+interface Validity {
+  readonly serial: string
+  readonly not_before?: string
+  readonly not_after: string
+}
+
+/** The common shape of every output's result: serial, validity and output named in the metadata. */
+function described(
+  output: OutputConfig,
+  validity: Validity,
+  parts: {
+    artifacts: Map<string, string>
+    principals?: readonly string[]
+    issued?: IssueResponse
+    metadata: Readonly<Record<string, unknown>>
+    log: readonly [string, LogFields]
+  },
+): IssuedOutput {
+  return {
+    artifacts: parts.artifacts,
+    serial: validity.serial,
+    notAfter: validity.not_after,
+    principals: parts.principals ?? [],
+    ...(parts.issued && { issued: parts.issued }),
+    metadata: {
+      output: output.name,
+      output_type: output.type,
+      serial: validity.serial,
+      ...(validity.not_before !== undefined && { not_before: validity.not_before }),
+      not_after: validity.not_after,
+      ...parts.metadata,
+    },
+    log: { message: parts.log[0], fields: parts.log[1] },
+  }
+}
+
+function fingerprints(pems: readonly string[]): string[] {
+  return pems.map((pem) => new X509Certificate(pem).fingerprint256)
+}
+
+function takeRsaKey(pool: RsaKeyPool | undefined) {
+  if (!pool) throw new TypeError('an rsa-2048 database output needs the RSA key pool')
+  return pool.take()
 }
