@@ -1,11 +1,13 @@
 /**
  * Runs every benchmark and rewrites docs/BENCHMARKS.md with the results, the machine and the
- * command. Usage: npm run bench [-- --seconds N]
+ * command. Usage: npm run bench [-- --seconds N]. The KMS rows need `moto_server` on PATH
+ * (stack notes §12); it is started on 127.0.0.1 and stopped here.
  */
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { issuanceBench } from './issuance.bench.ts'
 import { issuanceBreakdownBench } from './issuance-breakdown.bench.ts'
+import { startKmsOnMoto } from './kms-moto.ts'
 import { toMarkdownTable } from './measure.ts'
 import { type BenchSection, storeBench } from './store.bench.ts'
 
@@ -13,11 +15,16 @@ const flag = process.argv.indexOf('--seconds')
 const seconds = flag > 0 ? Number(process.argv[flag + 1]) : 2
 if (!Number.isFinite(seconds) || seconds <= 0) throw new TypeError('--seconds needs a positive number')
 
-const sections: BenchSection[] = [
-  await issuanceBench(seconds),
-  await issuanceBreakdownBench(seconds),
-  await storeBench(seconds),
-]
+// One moto server (127.0.0.1) holds the CA keys of every KMS row.
+const kms = await startKmsOnMoto()
+const sections: BenchSection[] = []
+try {
+  sections.push(await issuanceBench(seconds, kms))
+  sections.push(await issuanceBreakdownBench(seconds, kms))
+} finally {
+  await kms.stop()
+}
+sections.push(await storeBench(seconds))
 
 const cpu = cpus()
 const machine = `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${process.platform} ${process.arch}, Node ${process.version}`

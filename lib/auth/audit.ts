@@ -10,6 +10,7 @@ export const AUDIT_RETENTION_MS = 30 * 24 * 3600_000
 
 export type AuditEventType =
   | 'bot.created'
+  | 'bot.deleted'
   | 'bot.join'
   | 'cert.issued'
   | 'host_cert.issued'
@@ -17,6 +18,7 @@ export type AuditEventType =
   | 'cert.renewed'
   | 'cert.generation_mismatch'
   | 'lock.created'
+  | 'lock.deleted'
 
 export interface AuditEvent {
   readonly type: AuditEventType

@@ -18,7 +18,7 @@ import { recordAudit } from './audit.ts'
 import type { Caller } from './caller.ts'
 import type { AuthDeps } from './deps.ts'
 import { type IssueResponse, issueResponse } from './issue-response.ts'
-import { assertNotLocked } from './locks.ts'
+import { assertCallerNotLocked, assertNotLocked } from './locks.ts'
 import type { CallerPublicKey, RsaCallerPublicKey } from './public-key.ts'
 import { allRoleNames, loadCallerRoles, loadRoles } from './roles.ts'
 import { type ResolvedRoute, type RouteRequest, resolveRoute } from './route.ts'
@@ -74,7 +74,8 @@ export interface AuthorizedImpersonation {
 
 /**
  * The checks every impersonated issuance makes (see the file comment), in order.
- * @throws AccessDeniedError naming what is refused; LockedError when a lock applies.
+ * @throws AccessDeniedError naming what is refused; LockedError (also `ERR_ACCESS_DENIED`) when a
+ *   lock targets the caller or a role it asks for.
  */
 export async function authorizeImpersonation(
   deps: AuthDeps,
@@ -86,7 +87,7 @@ export async function authorizeImpersonation(
   if (who.impersonator !== undefined) {
     throw new AccessDeniedError('an impersonated identity cannot request further certificates')
   }
-  await assertNotLocked(deps.resources, lockSubject(who))
+  await assertCallerNotLocked(deps, caller)
   const callerRoles = await loadCallerRoles(deps.resources, who)
   const requested =
     req.roles.length > 0
@@ -96,7 +97,7 @@ export async function authorizeImpersonation(
   const decision = checkImpersonation(callerRoles, requested)
   if (!decision.allowed)
     throw new AccessDeniedError(`${who.user} may not impersonate ${requested.join(', ')}: ${decision.reason}`)
-  await assertNotLocked(deps.resources, { roles: requested })
+  await assertNotLocked(deps, { roles: requested })
   const roles = await loadRoles(deps.resources, requested)
 
   const now = deps.clock.now()
@@ -177,16 +178,4 @@ function routeLabel(route: ResolvedRoute): string {
   if (r.database) return `database:${r.database.service}`
   if (r.kubernetesCluster !== undefined) return `kubernetes:${r.kubernetesCluster}`
   return `app:${r.app ?? ''}`
-}
-
-/** The lock targets an identity presents. */
-export function lockSubject(identity: Identity) {
-  return {
-    user: identity.user,
-    roles: identity.roles,
-    ...(identity.botName !== undefined &&
-      identity.botInstanceId !== undefined && {
-        botInstance: `${identity.botName}/${identity.botInstanceId}`,
-      }),
-  }
 }

@@ -36,7 +36,7 @@ import { issueJoinedIdentity } from './issue-joined-identity.ts'
 import type { IssueResponse } from './issue-response.ts'
 import { appendAuthentication, newInstance, reusableInstance } from './join-iam-instance.ts'
 import { fingerprint, INSTANCE_EXPIRY_MARGIN_MS } from './join-token.ts'
-import { findLock } from './locks.ts'
+import { findLock, joinSubject, lockedMessage } from './locks.ts'
 import type { CallerPublicKey } from './public-key.ts'
 
 export interface IamJoinRequest {
@@ -112,16 +112,19 @@ async function join(deps: AuthDeps, req: IamJoinRequest, attempt: Attempt): Prom
     throw err
   })
   const reused = await reusableInstance(deps, botName, req.previous)
-  const lock = await findLock(deps.resources, {
-    user: botUser(botName),
-    roles: [botRole(botName)],
-    joinToken: tokenName,
-    ...(reused && { botInstance: `${botName}/${reused.spec.instance_id}` }),
+  // The previous identity's instance is checked even when its record is gone: a locked instance
+  // must not re-join as itself, nor slip into a new instance by presenting its identity.
+  const previous = req.previous?.identity
+  const previousInstance =
+    previous?.botName === botName && previous.botInstanceId !== undefined
+      ? `${botName}/${previous.botInstanceId}`
+      : undefined
+  const lock = await findLock(deps, {
+    ...joinSubject(botName, tokenName),
+    ...(previousInstance !== undefined && { botInstance: previousInstance }),
   })
   if (lock)
-    throw new IamJoinError('ERR_JOIN_LOCKED', `a lock is in force: ${lock.spec.message}`, {
-      details: { lock: lock.metadata.name },
-    })
+    throw new IamJoinError('ERR_JOIN_LOCKED', lockedMessage(lock), { details: { lock: lock.metadata.name } })
 
   const { sts } = req
   const host = checkStsUrl(sts.url)

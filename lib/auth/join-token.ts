@@ -12,7 +12,7 @@ import type { BotInstance, Token } from '../resources/types.ts'
 import type { AuthDeps } from './deps.ts'
 import { issueJoinedIdentity } from './issue-joined-identity.ts'
 import type { IssueResponse } from './issue-response.ts'
-import { assertNotLocked } from './locks.ts'
+import { assertNotLocked, joinSubject } from './locks.ts'
 import type { CallerPublicKey } from './public-key.ts'
 
 /** Bot instance records outlive the identity they describe by this margin. */
@@ -35,11 +35,7 @@ export async function joinWithToken(deps: AuthDeps, req: TokenJoinRequest): Prom
   await deps.resources.get('bot', botName).catch((err: unknown) => {
     throw err instanceof NotFoundError ? new AccessDeniedError(`bot "${botName}" no longer exists`) : err
   })
-  await assertNotLocked(deps.resources, {
-    user: botUser(botName),
-    roles: [botRole(botName)],
-    joinToken: req.token,
-  })
+  await assertNotLocked(deps, joinSubject(botName, req.token))
   await consume(deps, token)
 
   const now = deps.clock.now()

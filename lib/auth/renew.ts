@@ -26,7 +26,7 @@ import type { Caller } from './caller.ts'
 import type { AuthDeps } from './deps.ts'
 import { type IssueResponse, issueResponse } from './issue-response.ts'
 import { fingerprint, INSTANCE_EXPIRY_MARGIN_MS } from './join-token.ts'
-import { assertNotLocked } from './locks.ts'
+import { assertCallerNotLocked } from './locks.ts'
 import type { CallerPublicKey } from './public-key.ts'
 import { decideRenewal, type RenewalAttempt } from './renew-decision.ts'
 import { lockForGenerationMismatch } from './renew-lock.ts'
@@ -57,7 +57,7 @@ export async function renewBotIdentity(
     throw new AccessDeniedError('only a renewable bot identity can be renewed')
   }
   const instanceName = `${botName}/${botInstanceId}`
-  await assertNotLocked(deps.resources, { user: who.user, roles: who.roles, botInstance: instanceName })
+  await assertCallerNotLocked(deps, caller)
   const attempt: RenewalAttempt = {
     presented: who.generation,
     requestId: req.requestId,

@@ -7,8 +7,11 @@
  * - Stored identity still valid → renew it (renewable) with a fresh key, crash-safely: a renewal
  *   left unfinished by a crash or a lost response is completed first, with the key and request
  *   id saved for it (`renew-identity.ts`, docs/RENEWAL.md).
- * - Stored identity expired → log the guide's "Identity has expired" error and join again, which
- *   works only with a fresh token (`bots instances add`).
+ * - Stored identity expired → log the guide's "Identity has expired" error and fail the cycle
+ *   with an {@link ExpiredIdentityError} saying how to recover (`bots instances add`, new token,
+ *   restart), without contacting the server: the token it was joined with is used up, and the
+ *   server refuses expired certificates. Nothing is locked. A *new* token in the config (below)
+ *   is the recovery: its join replaces the expired identity.
  * - The onboarding token changed (its hash differs from the one stored) → the stored identity is
  *   discarded and the bot joins with the new token: the documented way to reset a locked bot.
  *
@@ -20,8 +23,9 @@
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import type { IssueResponse } from '../auth/issue-response.ts'
 import type { Clock } from '../clock.ts'
-import { InvalidConfigError } from '../errors.ts'
+import { InvalidConfigError, isBrokerError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Destination } from '../ports/destination.ts'
 import { cryptoRandom, type Random } from '../random.ts'
@@ -30,7 +34,12 @@ import type { BotConfig, TokenSource } from './config.ts'
 import { type AwsCredentialsProvider, signGetCallerIdentity } from './iam-signer.ts'
 import { identityFields } from './identity-summary.ts'
 import { generateClientKey } from './keys.ts'
-import { type RenewalHooks, renewStoredIdentity } from './renew-identity.ts'
+import {
+  ExpiredIdentityError,
+  expiredIdentity,
+  type RenewalHooks,
+  renewStoredIdentity,
+} from './renew-identity.ts'
 import { type BotIdentity, loadStoredIdentity, saveIdentity } from './renewal-storage.ts'
 
 export type { BotIdentity } from './renewal-storage.ts'
@@ -78,27 +87,40 @@ export async function refreshBotIdentity(deps: BotIdentityDeps): Promise<BotIden
     const renewDeps = { ...deps, random: deps.random ?? cryptoRandom, hooks: deps.renewalHooks }
     return renewStoredIdentity(renewDeps, stored, ttlSeconds)
   }
-  if (stored) {
-    deps.log.error('Identity has expired. The renewal is likely to fail.', {
-      expires: stored.identity.notAfter.toISOString(),
-      'current time': now.toISOString(),
-    })
-    if (stored.pending) {
-      // Its only credential, the expired identity, can no longer authenticate the retry.
-      deps.log.warn('An unfinished renewal of the expired identity cannot be completed', {
-        request_id: stored.pending.file.request_id,
-        generation: stored.pending.file.generation,
-      })
-    }
-  }
+  const expired = stored ? expiredIdentity(deps.log, stored, now) : undefined
+  if (expired && (token === undefined || stored?.state.token_hash === hash(token))) throw expired
   if (token === undefined) {
     throw new InvalidConfigError(
       'onboarding.token',
       'no valid stored identity and no join token to join with',
     )
   }
+  // With an expired identity here, the storage predates token hashes: the token may be new.
+  return joinWithToken(deps, token, ttlSeconds, expired)
+}
+
+/**
+ * One token join. `expired`: the expired identity this join replaces, when the token may be the
+ * one it was joined with (storage written before token hashes were kept); a refused token then
+ * fails with that error, which says how to recover.
+ */
+async function joinWithToken(
+  deps: BotIdentityDeps,
+  token: string,
+  ttlSeconds: number,
+  expired: ExpiredIdentityError | undefined = undefined,
+): Promise<BotIdentity> {
   const key = generateClientKey()
-  const issued = await deps.client.join(token, key.publicPem, ttlSeconds)
+  let issued: IssueResponse
+  try {
+    issued = await deps.client.join(token, key.publicPem, ttlSeconds)
+  } catch (err) {
+    if (expired && isBrokerError(err) && err.code === 'ERR_UNAUTHENTICATED') {
+      const { expires, now, botName } = expired
+      throw new ExpiredIdentityError({ expires, now, botName }, { cause: err })
+    }
+    throw err
+  }
   deps.log.info('Successfully joined', identityFields(issued))
   return saveIdentity(deps.storage, key.privatePem, issued, hash(token))
 }

@@ -13,6 +13,8 @@ import type { Destination } from '../ports/destination.ts'
 import type { AuthClient, CaBundleResponse } from './auth-client.ts'
 import { type AwsJoinDeps, type BotIdentity, refreshBotIdentity } from './bot-identity.ts'
 import type { BotConfig, OutputConfig } from './config.ts'
+import { StorageInUseError } from './lease-error.ts'
+import type { StorageLease } from './leased-storage.ts'
 import { issueOutput } from './outputs/issue.ts'
 import { RsaKeyPool } from './rsa-key-pool.ts'
 
@@ -22,7 +24,14 @@ export const VERSION = '0.1.0'
 export interface BotDeps {
   readonly config: BotConfig
   readonly client: AuthClient
+  /** The bot's internal storage; the `LeasedStorage` behind {@link lease} when there is one. */
   readonly storage: Destination
+  /**
+   * The lease on `storage` (`leased-storage.ts`), held by the caller around the run (see
+   * `withStorageLease`). The daemon confirms it before each cycle and extends it after; absent
+   * for storages no other process can share (memory) and for callers that guard otherwise.
+   */
+  readonly lease?: StorageLease | undefined
   /** One destination per output, by output name. */
   readonly destinations: ReadonlyMap<string, Destination>
   readonly clock: Clock
@@ -155,7 +164,12 @@ export interface DaemonControl {
 /** Backoff after a failed cycle: 1s doubling to at most the renewal interval. */
 const BASE_BACKOFF_MS = 1000
 
-/** Runs cycles until aborted: every renewal interval ±10%, sooner after a failure (with backoff). */
+/**
+ * Runs cycles until aborted: every renewal interval ±10%, sooner after a failure (with backoff).
+ * With a lease, each cycle starts by confirming it and ends by extending it when due.
+ * @throws StorageInUseError when another bot process holds the storage's lease: the daemon stops
+ *   at once instead of renewing an identity that process renews too.
+ */
 export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<void> {
   const interval = deps.config.lifetime.renewalIntervalMs
   const startedAt = deps.clock.now()
@@ -166,6 +180,7 @@ export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<
     let wait: number
     deps.log.debug('renewal cycle starting')
     try {
+      await deps.lease?.confirm()
       // Not `onCycle?.(await runCycle())`: optional chaining would skip the cycle itself when
       // no observer is set.
       const result = await runCycle(deps, { startedAt })
@@ -179,6 +194,7 @@ export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<
           : Math.min(interval, BASE_BACKOFF_MS * 2 ** Math.min(failures - 1, 16)) *
             (0.5 + 0.5 * control.random())
     } catch (err) {
+      if (err instanceof StorageInUseError) return stopForLease(deps, control, err)
       failures++
       const message = err instanceof Error ? err.message : String(err)
       deps.log.error('renewal cycle failed', { error: message, attempt: failures })
@@ -187,6 +203,26 @@ export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<
         Math.min(interval, BASE_BACKOFF_MS * 2 ** Math.min(failures - 1, 16)) * (0.5 + 0.5 * control.random())
     }
     if (control.signal.aborted) break
+    await extendLease(deps, control)
     await control.sleep(wait, control.wake(), control.signal)
   }
+}
+
+/** After a cycle: keeps the lease from lapsing when the cycle wrote nothing to the storage. */
+async function extendLease(deps: BotDeps, control: DaemonControl): Promise<void> {
+  try {
+    await deps.lease?.extendIfDue()
+  } catch (err) {
+    if (err instanceof StorageInUseError) return stopForLease(deps, control, err)
+    // The storage failed: the next cycle's confirm tries again (the lease has 1.5 intervals left).
+    deps.log.warn('could not extend the lease on the bot storage', {
+      error: err instanceof Error ? err.message : String(err),
+    })
+  }
+}
+
+function stopForLease(deps: BotDeps, control: DaemonControl, err: StorageInUseError): never {
+  deps.log.error('another bot process holds the bot storage; stopping', { error: err.message })
+  control.onCycle?.(err)
+  throw err
 }

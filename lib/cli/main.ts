@@ -1,18 +1,22 @@
 /**
  * The `credbroker` command line: parse → call lib → print. Exit codes: 0 success, 1 a clear
- * error the user can act on (a BrokerError, printed as `error [CODE]: message`), 2 usage errors,
- * 3 an internal error (details only in the log at debug level).
+ * error the user can act on (a BrokerError, printed as `error [CODE]: message`), 2 usage errors
+ * (unknown command or option, a command line of the wrong shape: a UsageError, also printed as
+ * `error [ERR_BAD_REQUEST]: …`), 3 an internal error (details only in the log at debug level).
  */
 import { systemClock } from '../clock.ts'
 import { BadRequestError, isBrokerError } from '../errors.ts'
 import { parseArgs } from './args.ts'
 import { botCommand } from './commands/bot.ts'
 import { botsCommand } from './commands/bots.ts'
+import { doctorCommand } from './commands/doctor.ts'
 import { fetchCommand } from './commands/fetch.ts'
 import { kubeCommand } from './commands/kube.ts'
+import { locksCommand } from './commands/locks.ts'
 import { applyCommand, createCommand, getCommand, removeCommand } from './commands/resources.ts'
 import { startCommand } from './commands/start.ts'
 import { type CliIo, openContext, openLoggingOnly } from './context.ts'
+import { UsageError } from './usage-error.ts'
 
 export const USAGE = `Usage: credbroker <command> [options]
 
@@ -28,6 +32,14 @@ Commands:
   bots instances add <name> [--token-ttl 1h]
                           a new join token for an existing bot (a new instance)
   bots ls                 list bots
+  bots rm <name>          remove a bot, its join tokens and bot instances (its locks stay)
+  locks ls [--json]       list the locks in force
+  locks add (--user U | --role R | --bot-instance BOT/ID | --token NAME)
+            [--message M] [--expires 12h|2026-01-01T00:00:00Z]
+                          lock one target (joins, renewals, issuance, heartbeats and admin
+                          requests are refused until the lock is removed or expires); prints
+                          the new lock's id
+  locks rm <id>           remove a lock
   get <kind>[/<name>]     print resources as YAML (kinds: role, bot, token, bot_instance,
                           lock, db, kube_cluster, app, node)
   create -f <file|dir>    create resources from YAML/JSON documents
@@ -39,6 +51,10 @@ Commands:
                           print all as JSON; refuses an expired credential. Region from
                           AWS_REGION / AWS_DEFAULT_REGION; CREDBROKER_SECRETS_MANAGER_ENDPOINT
                           overrides the endpoint
+  doctor -c <bot config> [--login NAME] [--json]
+                          check a bot against the troubleshooting guide's symptoms (locks,
+                          expired identity, SSH principals, databases not found, kube exec
+                          plugin, auth address) and print each problem with its fix
   kube credentials --destination-dir <dir>
                           the exec credential plugin of a kubernetes output's kubeconfig:
                           print an ExecCredential from the certificate the bot wrote to <dir>
@@ -58,6 +74,13 @@ const FLAGS = {
   artifact: { type: 'string' },
   json: { type: 'boolean' },
   'destination-dir': { type: 'string' },
+  user: { type: 'string' },
+  role: { type: 'string' },
+  'bot-instance': { type: 'string' },
+  token: { type: 'string' },
+  message: { type: 'string' },
+  expires: { type: 'string' },
+  login: { type: 'string' },
 } as const
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -78,7 +101,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   } catch (err) {
     if (isBrokerError(err)) {
       io.stderr(`error [${err.code}]: ${err.message}`)
-      return err instanceof BadRequestError && err.message.startsWith('unknown command') ? 2 : 1
+      const usage =
+        err instanceof UsageError ||
+        (err instanceof BadRequestError && err.message.startsWith('unknown command'))
+      return usage ? 2 : 1
     }
     io.stderr(`internal error: ${(err as Error).message ?? String(err)}`)
     return 3
@@ -110,12 +136,30 @@ async function run(
           ...(typeof flags['token-ttl'] === 'string' && { tokenTtl: flags['token-ttl'] }),
         }),
       ),
+    locks: async () =>
+      withContext(io, (ctx) =>
+        locksCommand(ctx, args, {
+          ...(typeof flags.user === 'string' && { user: flags.user }),
+          ...(typeof flags.role === 'string' && { role: flags.role }),
+          ...(typeof flags['bot-instance'] === 'string' && { botInstance: flags['bot-instance'] }),
+          ...(typeof flags.token === 'string' && { token: flags.token }),
+          ...(typeof flags.message === 'string' && { message: flags.message }),
+          ...(typeof flags.expires === 'string' && { expires: flags.expires }),
+          json: flags.json === true,
+        }),
+      ),
     start: async () =>
       withContext(io, (ctx) => startCommand(ctx, io.cwd, { oneshot: flags.oneshot === true, env: io.env })),
     get: async () => withContext(io, (ctx) => getCommand(ctx, args[0])),
     create: async () => withContext(io, (ctx) => createCommand(ctx, needFile())),
     apply: async () => withContext(io, (ctx) => applyCommand(ctx, needFile())),
     rm: async () => withContext(io, (ctx) => removeCommand(ctx, args[0])),
+    doctor: async () =>
+      doctorCommand(io, systemClock, {
+        configPath: typeof flags.config === 'string' ? flags.config : undefined,
+        login: typeof flags.login === 'string' ? flags.login : undefined,
+        json: flags.json === true,
+      }),
     fetch: async () =>
       fetchCommand({
         env: io.env,

@@ -63,16 +63,19 @@ export function sleepUntil(ms: number, wake: Promise<void>, signal: AbortSignal)
 
 /**
  * Runs the bot daemon on this process's signals until SIGINT/SIGTERM: SIGHUP/SIGUSR1 renew at
- * once, and the reload listeners are removed when it returns.
+ * once, and the reload listeners are removed when it returns. `signal`: an {@link abortOnSignals}
+ * signal the caller made earlier, so that a SIGTERM arriving before the daemon starts (while the
+ * storage lease is being taken, or during a first cycle) still ends it cleanly, with the lease
+ * released, instead of killing the process; by default one is made here.
  */
 export async function runDaemonOnSignals(
   deps: BotDeps,
-  options: { waitFirst?: boolean } = {},
+  options: { waitFirst?: boolean; signal?: AbortSignal | undefined } = {},
 ): Promise<void> {
   const reload = reloadNotifier()
   try {
     await runDaemon(deps, {
-      signal: abortOnSignals(),
+      signal: options.signal ?? abortOnSignals(),
       wake: reload.wake,
       sleep: sleepUntil,
       random: Math.random,

@@ -1,6 +1,8 @@
 /**
- * Admin endpoints (PoP + RBAC): resources and bots. The caller's roles must allow the verb on
- * the kind through `rules` (deny first), exactly like any other RBAC decision.
+ * Admin endpoints (PoP + RBAC): resources, bots and locks. The caller must not be locked (a lock
+ * on its user, one of its roles or its bot instance refuses every admin request; the CLI, which
+ * acts on the state directly, is the way back), and its roles must allow the verb on the kind
+ * through `rules` (deny first), exactly like any other RBAC decision.
  *
  *   GET    /v1/resources/:kind            list     (?cursor=&limit=; registered kinds: only those
  *                                                  the caller's roles, or ?as_roles=, can see)
@@ -10,19 +12,24 @@
  *   DELETE /v1/resources/:kind/:name      delete   (?revision=)
  *   POST   /v1/bots                       create a bot and its first join token
  *   POST   /v1/bots/:name/instances       a new join token for an existing bot
+ *   DELETE /v1/bots/:name                  remove a bot, its tokens and instances (not its locks)
+ *   POST   /v1/locks                      create a lock with a server-chosen id, `created_by`
+ *                                          the caller (list and delete: /v1/resources/lock…)
  */
 import type { Hono } from 'hono'
 import * as z from 'zod'
-import { addBot, addJoinToken } from '../auth/bots.ts'
+import { addBot, addJoinToken, removeBot } from '../auth/bots.ts'
 import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'
+import { addLock, parseLockExpiry } from '../auth/lock-admin.ts'
+import { assertCallerNotLocked } from '../auth/locks.ts'
 import { loadCallerRoles } from '../auth/roles.ts'
 import { AccessDeniedError, BadRequestError } from '../errors.ts'
 import { ruleAllows } from '../rbac/index.ts'
 import { nameOf } from '../resources/keys.ts'
 import { validateResource } from '../resources/parse.ts'
 import { isResourceKind } from '../resources/schemas.ts'
-import type { ResourceKind } from '../resources/types.ts'
+import type { LockTarget, ResourceKind } from '../resources/types.ts'
 import type { AppEnv, CallerContext } from './auth-app.ts'
 import { parseJsonBody } from './body.ts'
 import { assertVisible, isRegisteredKind, viewingRoles, visibleItems } from './visible-resources.ts'
@@ -40,10 +47,22 @@ const addBotBody = z.strictObject({
     .optional(),
 })
 const anyObject = z.record(z.string(), z.unknown())
+/** The target is checked by the lock schema, whose errors name `spec.target.<field>`. */
+const addLockBody = z.strictObject({
+  target: anyObject,
+  message: z.string().max(1024).optional(),
+  /** A duration from now (`12h`) or an RFC 3339 instant. */
+  expires: z.string().min(1).max(64).optional(),
+})
 
 export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf: CallerOf): void {
-  const authorize = async (c: Parameters<CallerOf>[0], kind: string, verb: string) => {
+  /** The caller, authenticated (401 before any other check) and not locked (403). */
+  const admitted = async (c: Parameters<CallerOf>[0]): Promise<Caller> => {
     const caller = await callerOf(c)
+    await assertCallerNotLocked(deps, caller)
+    return caller
+  }
+  const authorize = async (caller: Caller, kind: string, verb: string): Promise<Caller> => {
     const decision = ruleAllows(await loadCallerRoles(deps.resources, caller.identity), kind, verb)
     if (!decision.allowed)
       throw new AccessDeniedError(`${caller.identity.user} may not ${verb} ${kind}: ${decision.reason}`)
@@ -51,12 +70,12 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
   }
 
   app.get('/v1/resources/:kind', async (c) => {
-    const caller = await callerOf(c) // 401 before any other check
+    const caller = await admitted(c)
     const kind = kindOf(c.req.param('kind'))
     // Registered resources are filtered by visibility; other kinds need the list rule.
     let viewer: Awaited<ReturnType<typeof viewingRoles>> | undefined
     if (isRegisteredKind(kind)) viewer = await viewingRoles(deps, caller, c.req.query('as_roles'))
-    else await authorize(c, kind, 'list')
+    else await authorize(caller, kind, 'list')
     const limit = c.req.query('limit')
     const cursor = c.req.query('cursor')
     const page = await deps.resources.list(kind, {
@@ -69,14 +88,14 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     })
   })
   app.post('/v1/resources', async (c) => {
-    await callerOf(c) // authenticate before looking at the body
+    const caller = await admitted(c) // before looking at the body
     const doc = parseJsonBody(c.get('body'), anyObject)
     if (typeof doc.kind !== 'string') throw new BadRequestError('kind: required')
-    await authorize(c, kindOf(doc.kind), 'create')
+    await authorize(caller, kindOf(doc.kind), 'create')
     return c.json(await deps.resources.create(doc), 201)
   })
   app.get('/v1/resources/:kind/:name{.+}', async (c) => {
-    const caller = await callerOf(c) // 401 before any other check
+    const caller = await admitted(c)
     const kind = kindOf(c.req.param('kind'))
     if (isRegisteredKind(kind)) {
       const roles = await viewingRoles(deps, caller, c.req.query('as_roles'))
@@ -84,13 +103,13 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
       assertVisible(roles, resource)
       return c.json(resource)
     }
-    await authorize(c, kind, 'read')
+    await authorize(caller, kind, 'read')
     return c.json(await deps.resources.get(kind, c.req.param('name')))
   })
   app.put('/v1/resources/:kind/:name{.+}', async (c) => {
-    await callerOf(c)
+    const caller = await admitted(c)
     const kind = kindOf(c.req.param('kind'))
-    await authorize(c, kind, 'update')
+    await authorize(caller, kind, 'update')
     const doc = parseJsonBody(c.get('body'), anyObject)
     if (doc.kind !== kind) throw new BadRequestError(`kind: the document's kind must be ${kind}`)
     const resource = validateResource(doc)
@@ -102,15 +121,15 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     return c.json(await deps.resources.update(resource))
   })
   app.delete('/v1/resources/:kind/:name{.+}', async (c) => {
-    await callerOf(c) // 401 before any other check
+    const caller = await admitted(c)
     const kind = kindOf(c.req.param('kind'))
-    await authorize(c, kind, 'delete')
+    await authorize(caller, kind, 'delete')
     const revision = c.req.query('revision')
     await deps.resources.delete(kind, c.req.param('name'), revision === undefined ? {} : { revision })
     return c.json({ ok: true })
   })
   app.post('/v1/bots', async (c) => {
-    const caller = await authorize(c, 'bot', 'create')
+    const caller = await authorize(await admitted(c), 'bot', 'create')
     const body = parseJsonBody(c.get('body'), addBotBody)
     const result = await addBot(deps, caller.identity.user, {
       name: body.name,
@@ -120,9 +139,33 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     return c.json({ bot: result.bot, token: result.token, token_expires: result.tokenExpires }, 201)
   })
   app.post('/v1/bots/:name/instances', async (c) => {
-    await authorize(c, 'token', 'create')
+    await authorize(await admitted(c), 'token', 'create')
     const result = await addJoinToken(deps, c.req.param('name'))
     return c.json({ token: result.token, token_expires: result.tokenExpires }, 201)
+  })
+  app.delete('/v1/bots/:name', async (c) => {
+    const caller = await authorize(await admitted(c), 'bot', 'delete')
+    const removed = await removeBot(deps, caller.identity.user, c.req.param('name'))
+    return c.json({
+      bot: removed.bot,
+      user: removed.user,
+      role: removed.role,
+      tokens: removed.tokens,
+      instances: removed.instances,
+      locks_kept: removed.locksKept.map((l) => l.metadata.name),
+    })
+  })
+  app.post('/v1/locks', async (c) => {
+    const caller = await authorize(await admitted(c), 'lock', 'create')
+    const body = parseJsonBody(c.get('body'), addLockBody)
+    const expires =
+      body.expires === undefined ? undefined : parseLockExpiry(body.expires, deps.clock.now(), 'expires')
+    const lock = await addLock(deps, caller.identity.user, {
+      target: body.target as LockTarget,
+      ...(body.message !== undefined && { message: body.message }),
+      ...(expires !== undefined && { expires }),
+    })
+    return c.json(lock, 201)
   })
 }
 

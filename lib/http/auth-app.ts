@@ -15,9 +15,10 @@
  * | POST   | /v1/certs/host               | PoP      | OpenSSH host certificate (`host_cert` create) |
  * | POST   | /v1/svid/x509, /v1/svid/jwt  | PoP      | SPIFFE X.509-SVID / JWT-SVID (`spiffe` paths) |
  * | POST   | /v1/heartbeat                | PoP      | bot instance heartbeat                        |
- * | *      | /v1/resources…, /v1/bots…    | PoP+RBAC | admin (see admin-routes.ts)                   |
+ * | *      | /v1/{resources,bots,locks}…  | PoP+RBAC | admin (see admin-routes.ts)                   |
  *
  * Every request body is JSON, at most {@link MAX_BODY_BYTES}; every error is `{code, message}`.
+ * Every PoP route refuses a locked caller, and both joins a locked bot or token (lib/auth/locks.ts).
  */
 import { Hono } from 'hono'
 import * as z from 'zod'

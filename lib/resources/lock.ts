@@ -1,6 +1,8 @@
 /**
  * `kind: lock`: denies joins, renewals and issuance to one target until it is deleted or
- * `metadata.expires` passes. Exactly one target field is set.
+ * `metadata.expires` passes (the store hides it from that instant on; there is no second expiry
+ * field). Exactly one target field is set. `created_by` and `created_at` are informational: the
+ * lock commands set them; nothing enforces them. Enforcement: lib/auth/locks.ts.
  *
  * @example
  * kind: lock
@@ -9,9 +11,11 @@
  * spec:
  *   target: { bot_instance: ci/3f2c0b7e-8d1a-4c56-9e0f-2b7a4d1c9e85 }
  *   message: renewal with an old generation counter
+ *   created_by: admin
+ *   created_at: "2026-01-01T00:00:00Z"
  */
 import * as z from 'zod'
-import { resourceName, text, uuid } from './fields.ts'
+import { instant, resourceName, text, uuid } from './fields.ts'
 import { type Conforms, documentSchema } from './metadata.ts'
 import type { Lock } from './types.ts'
 
@@ -45,6 +49,8 @@ const target = z
 const spec = z.strictObject({
   target,
   message: text(1024, { allowEmpty: true, multiline: true }).default(''),
+  created_by: text(256).optional(),
+  created_at: instant.optional(),
 })
 
 /** The `lock` document schema. */

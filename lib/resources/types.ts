@@ -211,6 +211,10 @@ export interface LockSpec {
   /** Exactly one target field is set. */
   readonly target: LockTarget
   readonly message: string
+  /** Who created the lock (`admin`, `cli`, `credbroker` for generation locks); informational. */
+  readonly created_by?: string
+  /** RFC 3339 instant the lock was created; informational. */
+  readonly created_at?: string
 }
 
 export type Lock = Doc<'lock', LockSpec>

@@ -2,6 +2,10 @@
  * `credbroker bot -c <config> [--oneshot]`: the bot alone (the `tbot start` of credbroker), against
  * the auth service its configuration names. One-shot mode runs one cycle and exits non-zero if any
  * output failed; otherwise it renews until interrupted (SIGHUP/SIGUSR1 renew at once).
+ *
+ * Either way the bot holds the lease on its storage while it runs (`lease-lifecycle.ts`): a second
+ * bot configured with the same storage exits 1 with `error [ERR_ALREADY_EXISTS]: the bot storage …
+ * is in use by another bot process (…); give each bot its own storage`.
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -11,10 +15,11 @@ import type { AwsJoinDeps } from '../../bot/bot-identity.ts'
 import { type BotConfig, parseBotConfig } from '../../bot/config.ts'
 import { openBotDestinations } from '../../bot/destinations.ts'
 import { stsRegion } from '../../bot/iam-signer.ts'
+import { leaseBotStorage, withStorageLease } from '../../bot/lease-lifecycle.ts'
 import { type Env, optionalString } from '../../config/env.ts'
 import { BadRequestError } from '../../errors.ts'
 import type { CliContext } from '../context.ts'
-import { runDaemonOnSignals } from '../signals.ts'
+import { abortOnSignals, runDaemonOnSignals } from '../signals.ts'
 
 export async function botCommand(
   ctx: Pick<CliContext, 'clock' | 'log' | 'print'>,
@@ -39,25 +44,24 @@ export async function botCommand(
   for (const warning of parsed.warnings) ctx.log.warn(warning)
   const region =
     optionalString(options.env ?? {}, 'AWS_REGION') ?? optionalString(options.env ?? {}, 'AWS_DEFAULT_REGION')
-  const { storage, destinations } = openBotDestinations(
-    config,
-    ctx.clock,
-    region === undefined ? {} : { defaultRegion: region },
-  )
+  const opened = openBotDestinations(config, ctx.clock, region === undefined ? {} : { defaultRegion: region })
+  const { storage, lease } = leaseBotStorage(opened.storage, config, ctx)
   const deps = {
     config,
     client: new AuthClient({ baseUrl: config.authServer }),
     storage,
-    destinations,
+    lease,
+    destinations: opened.destinations,
     clock: ctx.clock,
     log: ctx.log,
     aws: await awsJoinDeps(config, options.env ?? {}),
   }
   if (config.oneshot) {
-    const result = await runCycle(deps, { isStartup: true })
+    const result = await withStorageLease(lease, ctx.log, () => runCycle(deps, { isStartup: true }))
     return result.outputs.every((o) => o.ok) ? 0 : 1
   }
-  await runDaemonOnSignals(deps)
+  const signal = abortOnSignals() // before the lease: a SIGTERM while taking it still releases it
+  await withStorageLease(lease, ctx.log, () => runDaemonOnSignals(deps, { signal }))
   return 0
 }
 

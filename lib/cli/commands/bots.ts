@@ -3,15 +3,19 @@
  *   bots add <name> --roles a,b [--token-ttl 1h]    create a bot and its first join token
  *   bots instances add <name> [--token-ttl 1h]      a new join token (a new bot instance on join)
  *   bots ls                                          list bots
+ *   bots rm <name>                                   remove a bot, its tokens and instances; its
+ *                                                    locks stay (see `removeBot`)
  * Tokens are printed once, on stdout; they are never logged.
  */
-import { addBot, addJoinToken, type BotAdminDeps } from '../../auth/bots.ts'
+import { addBot, addJoinToken, type BotAdminDeps, type RemoveBotResult, removeBot } from '../../auth/bots.ts'
 import { DEFAULT_LIMITS } from '../../auth/deps.ts'
+import { formatTarget } from '../../auth/lock-admin.ts'
 import { parseDuration } from '../../duration.ts'
 import { BadRequestError } from '../../errors.ts'
 import { cryptoRandom } from '../../random.ts'
 import type { CliContext } from '../context.ts'
 import { renderTable } from '../table.ts'
+import { UsageError } from '../usage-error.ts'
 
 export interface BotsOptions {
   readonly roles?: string
@@ -51,6 +55,10 @@ export async function botsCommand(
     ctx.print(`token: ${result.token}\nexpires: ${result.tokenExpires}`)
     return 0
   }
+  if (verb === 'rm' && rest.length === 1) {
+    ctx.print(removalReport(await removeBot(deps, 'cli', rest[0] as string), rest[0] as string))
+    return 0
+  }
   if (verb === 'ls') {
     const page = await ctx.resources.list('bot', { limit: 1000 })
     ctx.print(
@@ -61,7 +69,23 @@ export async function botsCommand(
     )
     return 0
   }
-  throw new BadRequestError('usage: bots add <name> --roles a,b | bots instances add <name> | bots ls')
+  throw new UsageError(
+    'usage: bots add <name> --roles a,b | bots instances add <name> | bots ls | bots rm <name>',
+  )
+}
+
+/** What `bots rm` removed and which locks it kept, one fact per line. */
+function removalReport(r: RemoveBotResult, name: string): string {
+  return [
+    r.bot
+      ? `bot "${name}" removed, with its user ${r.user} and role ${r.role}`
+      : `bot "${name}" was already removed; removed what was left of it`,
+    `join tokens removed: ${r.tokens}`,
+    `bot instances removed: ${r.instances.length}`,
+    ...r.instances.map((i) => `  ${i}`),
+    `locks kept: ${r.locksKept.length}${r.locksKept.length > 0 ? ' (credbroker locks rm <id> lifts one)' : ''}`,
+    ...r.locksKept.map((l) => `  ${l.metadata.name}  ${formatTarget(l.spec.target)}`),
+  ].join('\n')
 }
 
 function tokenTtl(text: string): number {

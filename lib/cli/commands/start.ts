@@ -3,7 +3,8 @@
  * the embedded store, applies the example cluster, joins the example bot (a fresh join token is
  * minted when the bot has no stored identity) and writes its outputs, prints what was written,
  * then keeps renewing until interrupted (`--oneshot` stops after the first cycle). Running it
- * again reuses the state: same CAs, same bot instance, renewed identity.
+ * again reuses the state: same CAs, same bot instance, renewed identity. The bot holds the lease
+ * on its storage meanwhile (`lease-lifecycle.ts`): another bot on that storage is refused.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
@@ -12,10 +13,11 @@ import { AuthClient } from '../../bot/auth-client.ts'
 import { type CycleResult, runCycle } from '../../bot/bot.ts'
 import { parseBotConfig } from '../../bot/config.ts'
 import { openBotDestinations } from '../../bot/destinations.ts'
+import { leaseBotStorage, withStorageLease } from '../../bot/lease-lifecycle.ts'
 import type { Env } from '../../config/env.ts'
 import type { CliContext } from '../context.ts'
 import { startLocalCluster } from '../local-cluster.ts'
-import { runDaemonOnSignals } from '../signals.ts'
+import { abortOnSignals, runDaemonOnSignals } from '../signals.ts'
 import { renderTable } from '../table.ts'
 import { awsJoinDeps } from './bot.ts'
 
@@ -37,27 +39,33 @@ export async function startCommand(
       source: EXAMPLE_BOT_CONFIG,
     })
     for (const warning of warnings) ctx.log.warn(warning)
-    const { storage, destinations } = openBotDestinations(config, ctx.clock)
-    if ((await storage.read('state.json')) === undefined && config.onboarding.joinMethod === 'token') {
+    const opened = openBotDestinations(config, ctx.clock)
+    if ((await opened.storage.read('state.json')) === undefined && config.onboarding.joinMethod === 'token') {
       await mintToken(ctx, cluster.service.deps, config.onboarding.token)
     }
+    const mode = { ...config, oneshot: config.oneshot || options.oneshot }
+    const { storage, lease } = leaseBotStorage(opened.storage, mode, ctx)
     const deps = {
       config,
       client: new AuthClient({ baseUrl: cluster.url }),
       storage,
-      destinations,
+      lease,
+      destinations: opened.destinations,
       clock: ctx.clock,
       log: ctx.log,
       aws: await awsJoinDeps(config, options.env ?? {}),
     }
-    const first = await runCycle(deps, { isStartup: true })
-    ctx.print(summary(baseDir, cluster.url, first, cluster.adminDir))
-    if (options.oneshot || first.outputs.some((o) => !o.ok)) return first.outputs.every((o) => o.ok) ? 0 : 1
-    ctx.print(
-      `\nRenewing every ${Math.round(config.lifetime.renewalIntervalMs / 60_000)}m; SIGHUP renews now; Ctrl-C stops.`,
-    )
-    await runDaemonOnSignals(deps, { waitFirst: true })
-    return 0
+    const signal = mode.oneshot ? undefined : abortOnSignals() // see runDaemonOnSignals
+    return await withStorageLease(lease, ctx.log, async () => {
+      const first = await runCycle(deps, { isStartup: true })
+      ctx.print(summary(baseDir, cluster.url, first, cluster.adminDir))
+      if (mode.oneshot || first.outputs.some((o) => !o.ok)) return first.outputs.every((o) => o.ok) ? 0 : 1
+      ctx.print(
+        `\nRenewing every ${Math.round(config.lifetime.renewalIntervalMs / 60_000)}m; SIGHUP renews now; Ctrl-C stops.`,
+      )
+      await runDaemonOnSignals(deps, { waitFirst: true, signal })
+      return 0
+    })
   } finally {
     await cluster.close()
   }

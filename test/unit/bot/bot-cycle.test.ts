@@ -271,7 +271,7 @@ describe('Function: runCycle', () => {
     )
   })
 
-  it('fail/an expired identity with a used token: logs "Identity has expired" and throws ERR_UNAUTHENTICATED', async () => {
+  it('fail/an expired identity with a used token: logs "Identity has expired" and throws ERR_UNAUTHENTICATED with the recovery', async () => {
     const bot = newBot(h, botConfig(token, [{ name: 'ssh', roles: ['access'] }]))
     const first = await runCycle(bot.deps)
     const expires = first.identity.notAfter.toISOString()
@@ -280,7 +280,7 @@ describe('Function: runCycle', () => {
     await rejects(
       runCycle(bot.deps),
       'ERR_UNAUTHENTICATED',
-      /the join token is invalid, expired or already used/,
+      /^the bot identity expired at .*run `credbroker bots instances add example`/,
     )
     assert.equal(
       bot.lines[0],
@@ -298,7 +298,7 @@ describe('Function: runCycle', () => {
     const bot = newBot(h, botConfig(token, [{ name: 'ssh', roles: ['access'] }]))
     const first = await runCycle(bot.deps)
     h.clock.advance(2 * HOUR)
-    await rejects(runCycle(bot.deps), 'ERR_UNAUTHENTICATED', /already used/)
+    await rejects(runCycle(bot.deps), 'ERR_UNAUTHENTICATED', /bots instances add example/)
 
     const fresh = await addJoinToken(h.service.deps, 'example')
     const rejoined = reconfigured(bot, botConfig(fresh.token, [{ name: 'ssh', roles: ['access'] }]))
