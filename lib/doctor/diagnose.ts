@@ -105,12 +105,14 @@ async function checkAuthService(deps: DoctorDeps, findings: Finding[]): Promise<
       code: 'auth_address_mismatch',
       summary: `the auth service advertises ${advertised}, but the config uses ${deps.config.authServer}`,
       details: [
-        `cluster ${ping.cluster_name}; proofs of possession are signed for the URL the bot addresses, and a`,
-        'service reachable under two names (split DNS, an internal and an external address) answers for both.',
+        `cluster ${ping.cluster_name}. The bot always uses its configured address; the service checks each`,
+        'proof of possession against the URL it believes it serves, so a bot addressing it by another name',
+        '(split DNS, an internal and an external address) can be refused with a URL mismatch.',
       ],
       fix: [
-        `If ${advertised} is not reachable from this host, keep the configured address: set CREDBROKER_USE_PROXY_ADDR=yes.`,
-        `Otherwise set auth_server: ${advertised} in the config.`,
+        `If the bot's requests are refused (url_mismatch), set auth_server: ${advertised} in the config.`,
+        'If the configured address is intended and works (split DNS), set CREDBROKER_USE_PROXY_ADDR=yes to',
+        'keep it and silence this check.',
       ],
     })
   }
