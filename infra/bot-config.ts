@@ -88,10 +88,13 @@ export function checkDeployedBot(
   }
   const interval = schedule.intervalMs
   bot.outputs.forEach((output, i) => {
-    if (interval !== undefined && output.lifetime.ttlMs < 2 * interval) {
+    // Issued certificates never outlive the bot's own identity, whatever the output asks for.
+    const ttlMs = Math.min(output.lifetime.ttlMs, bot.lifetime.ttlMs)
+    if (interval !== undefined && ttlMs < 2 * interval) {
+      const capped = ttlMs < output.lifetime.ttlMs ? ` (capped by the bot's credential_ttl)` : ''
       fail(
         `outputs[${i}]`,
-        `credential_ttl ${formatDuration(output.lifetime.ttlMs)} is shorter than two runs of ` +
+        `credential_ttl ${formatDuration(ttlMs)}${capped} is shorter than two runs of ` +
           `${schedule.expression}: one failed run would let the credential expire`,
       )
     }

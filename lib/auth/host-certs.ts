@@ -3,8 +3,9 @@
  * by every client whose `known_hosts` has the host CA's `@cert-authority` line.
  *
  * The bot impersonates the output's roles as for any issuance ({@link authorizeImpersonation});
- * one of those roles must allow `create` on `host_cert` (and none deny it), since a host
- * certificate lets its holder pose as the named hosts. Principals are host names or addresses;
+ * one of those roles must allow `create` on `host_cert` in a rule that names `host_cert` (a `*`
+ * rule is not enough), and none deny it, since a host certificate lets its holder pose as the
+ * named hosts. Principals are host names or addresses;
  * the certificate's key id is the first one. Every issuance and refusal is an audit event.
  */
 import { isIP } from 'node:net'
@@ -12,6 +13,7 @@ import { BACKDATE_MS } from '../ca/issue-user-certificates.ts'
 import { signSshCertificate } from '../ca/ssh/certificate.ts'
 import { AccessDeniedError, BadRequestError } from '../errors.ts'
 import { ruleAllows } from '../rbac/index.ts'
+import type { Rule } from '../resources/types.ts'
 import { recordAudit } from './audit.ts'
 import type { Caller } from './caller.ts'
 import type { AuthDeps } from './deps.ts'
@@ -42,6 +44,10 @@ const HOST_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9
  */
 const isPrincipal = (p: string): boolean =>
   HOST_NAME.test(p) || (isIP(p) !== 0 && !p.includes('%') && p === p.toLowerCase())
+
+function namesHostCert(rule: Rule): boolean {
+  return rule.resources.includes('host_cert') && (rule.verbs.includes('create') || rule.verbs.includes('*'))
+}
 
 export async function issueHostCertificate(
   deps: AuthDeps,
@@ -77,6 +83,14 @@ async function issue(deps: AuthDeps, caller: Caller, req: HostCertRequest): Prom
       `${requested.join(', ')} may not create host certificates: ${decision.reason}`,
     )
   }
+  // A host certificate lets its holder pose as any host it names, so it takes a rule that names
+  // host_cert: a `resources: ['*']` rule written before host certificates existed grants none.
+  if (!roles.some((role) => role.spec.allow.rules.some(namesHostCert))) {
+    throw new AccessDeniedError(
+      `${requested.join(', ')} may not create host certificates: no role has a rule naming host_cert (a * rule does not count)`,
+    )
+  }
+
   const ssh = deps.cas.host.ssh
   if (!ssh) throw new TypeError('the host CA has no SSH key')
   const serial = deps.random.bytes(8)

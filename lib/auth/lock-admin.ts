@@ -55,6 +55,12 @@ export async function addLock(deps: LockAdminDeps, actor: string, req: AddLockRe
       created_at: now.toISOString(),
     },
   } satisfies Lock)
+  await auditLockCreated(deps, actor, lock)
+  return lock
+}
+
+/** The `lock.created` audit event, for every route that creates a lock. */
+export async function auditLockCreated(deps: LockAdminDeps, actor: string, lock: Lock): Promise<void> {
   await recordAudit(deps, {
     type: 'lock.created',
     user: actor,
@@ -66,7 +72,6 @@ export async function addLock(deps: LockAdminDeps, actor: string, req: AddLockRe
       expires: lock.metadata.expires ?? null,
     },
   })
-  return lock
 }
 
 /** Every lock in force, oldest first (by `created_at`, then id; locks without one first). */

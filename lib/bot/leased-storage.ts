@@ -90,6 +90,8 @@ export interface LeasedStorageOptions {
   readonly settleMs?: number
   /** Waits `ms`; injected so tests need no real time. Default: a timer. */
   readonly sleep?: (ms: number) => Promise<void>
+  /** Whether a process of this host is alive; default `process.kill(pid, 0)`. */
+  readonly isProcessAlive?: (pid: number) => boolean
 }
 
 /** See "Two processes starting at once". */
@@ -107,6 +109,7 @@ export class LeasedStorage implements Destination, StorageLease {
   readonly #log: Logger
   readonly #settleMs: number
   readonly #sleep: (ms: number) => Promise<void>
+  readonly #isProcessAlive: (pid: number) => boolean
   /** The lease as last written by us; `undefined` while not held. */
   #record: LeaseRecord | undefined
   #writtenAtMs = 0
@@ -124,6 +127,7 @@ export class LeasedStorage implements Destination, StorageLease {
     this.#log = options.log
     this.#settleMs = options.settleMs ?? DEFAULT_SETTLE_MS
     this.#sleep = options.sleep ?? ((ms) => delay(ms))
+    this.#isProcessAlive = options.isProcessAlive ?? processAlive
   }
 
   /** The lease this process holds, as last written; `undefined` while not held. */
@@ -218,7 +222,9 @@ export class LeasedStorage implements Destination, StorageLease {
     const now = this.#clock.now()
     const set = await this.#inner.readAll()
     const found = standingOf(set.get(LEASE_ARTIFACT), this.#holder, now)
-    if (found.kind === 'held') throw new StorageInUseError(this.describe(), found.record)
+    if (found.kind === 'held' && !this.#holderGone(found.record)) {
+      throw new StorageInUseError(this.describe(), found.record)
+    }
     this.#noteTakeover(found)
     const record: LeaseRecord = {
       holder: this.#holder,
@@ -267,7 +273,26 @@ export class LeasedStorage implements Destination, StorageLease {
     if (found.kind === 'held') throw new StorageInUseError(this.describe(), found.record)
   }
 
+  /**
+   * A live lease whose holder was a process of this very host that no longer exists: a bot
+   * killed mid-cycle (SIGKILL, out of memory) and restarted by its supervisor. It may take over
+   * at once — it must, to finish a pending renewal before the identity expires. A holder on
+   * another host, or a process still alive here, keeps the lease until it expires. (Hosts are
+   * told apart by name: machines that share a storage must not share a host name.)
+   */
+  #holderGone(record: LeaseRecord): boolean {
+    return record.host === this.#host && record.pid !== this.#pid && !this.#isProcessAlive(record.pid)
+  }
+
   #noteTakeover(found: LeaseStanding): void {
+    if (found.kind === 'held') {
+      this.#log.warn('taking over the lease of a bot process on this host that is gone', {
+        storage: this.describe(),
+        pid: found.record.pid,
+        since: found.record.acquired_at,
+      })
+      return
+    }
     if (found.kind === 'unreadable') {
       this.#log.warn('the lease on the bot storage is unreadable; taking it', { storage: this.describe() })
     } else if (found.kind === 'lapsed' && found.record.released_at === undefined) {
@@ -283,3 +308,13 @@ export class LeasedStorage implements Destination, StorageLease {
 }
 
 const bytesOf = (record: LeaseRecord) => new TextEncoder().encode(encodeLease(record))
+
+/** `kill(pid, 0)`: ESRCH means no such process; EPERM means one exists under another user. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
+}

@@ -21,7 +21,7 @@ import * as z from 'zod'
 import { addBot, addJoinToken, removeBot } from '../auth/bots.ts'
 import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'
-import { addLock, parseLockExpiry } from '../auth/lock-admin.ts'
+import { addLock, auditLockCreated, parseLockExpiry, removeLock } from '../auth/lock-admin.ts'
 import { assertCallerNotLocked } from '../auth/locks.ts'
 import { loadCallerRoles } from '../auth/roles.ts'
 import { AccessDeniedError, BadRequestError } from '../errors.ts'
@@ -32,7 +32,7 @@ import { isResourceKind } from '../resources/schemas.ts'
 import type { LockTarget, ResourceKind } from '../resources/types.ts'
 import type { AppEnv, CallerContext } from './auth-app.ts'
 import { parseJsonBody } from './body.ts'
-import { assertVisible, isRegisteredKind, viewingRoles, visibleItems } from './visible-resources.ts'
+import { getVisible, isRegisteredKind, viewingRoles, visibleItems } from './visible-resources.ts'
 
 type CallerOf = (c: CallerContext) => Promise<Caller>
 
@@ -92,16 +92,16 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     const doc = parseJsonBody(c.get('body'), anyObject)
     if (typeof doc.kind !== 'string') throw new BadRequestError('kind: required')
     await authorize(caller, kindOf(doc.kind), 'create')
-    return c.json(await deps.resources.create(doc), 201)
+    const created = await deps.resources.create(doc)
+    if (created.kind === 'lock') await auditLockCreated(deps, caller.identity.user, created)
+    return c.json(created, 201)
   })
   app.get('/v1/resources/:kind/:name{.+}', async (c) => {
     const caller = await admitted(c)
     const kind = kindOf(c.req.param('kind'))
     if (isRegisteredKind(kind)) {
       const roles = await viewingRoles(deps, caller, c.req.query('as_roles'))
-      const resource = await deps.resources.get(kind, c.req.param('name'))
-      assertVisible(roles, resource)
-      return c.json(resource)
+      return c.json(await getVisible(deps.resources, roles, kind, c.req.param('name')))
     }
     await authorize(caller, kind, 'read')
     return c.json(await deps.resources.get(kind, c.req.param('name')))
@@ -110,6 +110,10 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     const caller = await admitted(c)
     const kind = kindOf(c.req.param('kind'))
     await authorize(caller, kind, 'update')
+    if (kind === 'lock') {
+      // Retargeting a lock in place would hide what it refused; removal and creation are audited.
+      throw new BadRequestError('locks are not edited: remove the lock and add a new one')
+    }
     const doc = parseJsonBody(c.get('body'), anyObject)
     if (doc.kind !== kind) throw new BadRequestError(`kind: the document's kind must be ${kind}`)
     const resource = validateResource(doc)
@@ -124,6 +128,11 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     const caller = await admitted(c)
     const kind = kindOf(c.req.param('kind'))
     await authorize(caller, kind, 'delete')
+    // Lock removals are audit events, whichever route removes them.
+    if (kind === 'lock') {
+      await removeLock(deps, caller.identity.user, c.req.param('name'))
+      return c.json({ ok: true })
+    }
     const revision = c.req.query('revision')
     await deps.resources.delete(kind, c.req.param('name'), revision === undefined ? {} : { revision })
     return c.json({ ok: true })

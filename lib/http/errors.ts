@@ -1,17 +1,24 @@
 /**
  * Error responses: every error leaves the API as `{ code, message }` with the right status.
- * BrokerErrors carry a caller-safe message; anything else is logged in full and answered with
- * a generic 500, so stack traces and internal details never reach a caller.
+ * BrokerErrors carry a caller-safe message (dependency failures are reduced to a generic one, see
+ * public-error.ts); anything else is logged in full and answered with a generic 500, so stack
+ * traces and internal details never reach a caller.
  */
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { isBrokerError } from '../errors.ts'
 import type { Logger } from '../log.ts'
+import { publicError } from './public-error.ts'
 
 export function errorResponse(c: Context, err: unknown, log: Logger): Response {
   if (isBrokerError(err)) {
     if (err.status >= 500)
-      log.error('request failed', { code: err.code, path: c.req.path, cause: String(err.cause ?? '') })
+      log.error('request failed', {
+        code: err.code,
+        path: c.req.path,
+        message: err.message,
+        cause: String(err.cause ?? ''),
+      })
     else {
       const reason = err.details?.reason
       log.debug('request refused', {
@@ -21,7 +28,7 @@ export function errorResponse(c: Context, err: unknown, log: Logger): Response {
         ...(typeof reason === 'string' && { reason }),
       })
     }
-    return c.json(err.toJSON(), err.status as ContentfulStatusCode)
+    return c.json(publicError(err), err.status as ContentfulStatusCode)
   }
   log.error('unexpected error', {
     path: c.req.path,

@@ -55,9 +55,21 @@ export function visibleItems<T>(roles: readonly Role[], items: readonly T[]): T[
   return items.filter((item) => resourceVisible(roles, item as unknown as RegisteredResource).allowed)
 }
 
-/** @throws NotFoundError (`database "x" not found`) when `roles` cannot see the resource. */
-export function assertVisible(roles: readonly Role[], resource: RegisteredResource): void {
-  if (!resourceVisible(roles, resource).allowed) {
-    throw new NotFoundError(`${DISPLAY[resource.kind]} "${resource.metadata.name}" not found`)
-  }
+/**
+ * The resource if `roles` can see it.
+ * @throws NotFoundError (`database "x" not found`) — the same message whether it is missing or
+ *   invisible, so a name's existence does not leak.
+ */
+export async function getVisible(
+  resources: AuthDeps['resources'],
+  roles: readonly Role[],
+  kind: RegisteredResource['kind'],
+  name: string,
+): Promise<RegisteredResource> {
+  const notFound = () => new NotFoundError(`${DISPLAY[kind]} "${name}" not found`)
+  const resource = (await resources.get(kind, name).catch((err: unknown) => {
+    throw err instanceof NotFoundError ? notFound() : err
+  })) as RegisteredResource
+  if (!resourceVisible(roles, resource).allowed) throw notFound()
+  return resource
 }

@@ -13,6 +13,7 @@ import { openStore } from '../adapters/open-store.ts'
 import { type AuthService, createAuthService } from '../auth/service.ts'
 import type { Clock } from '../clock.ts'
 import { AlreadyExistsError, InvalidConfigError, isBrokerError } from '../errors.ts'
+import { publicError } from '../http/public-error.ts'
 import { createNodeStsTransport } from '../join/iam/transport.ts'
 import type { Logger } from '../log.ts'
 import type { KeyStore } from '../ports/key-store.ts'
@@ -104,11 +105,19 @@ async function startService(config: AuthLambdaConfig, deps: AuthLambdaDeps, publ
   return service
 }
 
+/** Set once the bootstrap file has been applied: later cold starts leave the state alone. */
+export const BOOTSTRAP_MARKER_KEY = 'bootstrap/applied'
+
 /**
- * Creates each resource of the bootstrap file that does not exist yet. Existing resources are
- * left alone: after the first start, the state store (and its admins) own them.
+ * On the first start of a deployment, creates each resource of the bootstrap file that does not
+ * exist yet, then records that it did. Later cold starts skip it, so a resource an operator
+ * deletes (a revoked bot, a join token) stays deleted: after the first start, the state store
+ * and its admins own everything. A start that dies half-way applies the file again next time
+ * (creation is idempotent).
  */
 async function bootstrap(service: AuthService, path: string, log: Logger): Promise<void> {
+  const { store } = service.deps
+  if (await store.get(BOOTSTRAP_MARKER_KEY)) return
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -130,13 +139,17 @@ async function bootstrap(service: AuthService, path: string, log: Logger): Promi
       if (!(err instanceof AlreadyExistsError)) throw err
     }
   }
+  await store.create(BOOTSTRAP_MARKER_KEY, JSON.stringify({ file: path, created })).catch((err: unknown) => {
+    if (!(err instanceof AlreadyExistsError)) throw err // another cold start recorded it first
+  })
   log.info('bootstrap resources applied', { file: path, created, existing: docs.length - created })
 }
 
 function startFailure(err: unknown, log: Logger): FunctionUrlResult {
   if (isBrokerError(err)) {
     log.error('the auth service could not start', { code: err.code, error: err.message })
-    return errorResult(err.status >= 500 ? err.status : 500, err.code, err.message)
+    const { code, message } = publicError(err)
+    return errorResult(err.status >= 500 ? err.status : 500, code, message)
   }
   log.error('the auth service could not start', { error: err instanceof Error ? err.message : String(err) })
   return errorResult(500, 'ERR_INTERNAL', 'the auth service could not start; see its log')

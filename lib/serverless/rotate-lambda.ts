@@ -12,6 +12,7 @@ import { AuthClient } from '../bot/auth-client.ts'
 import { type CycleResult, runCycle } from '../bot/bot.ts'
 import { openBotDestinations } from '../bot/destinations.ts'
 import type { AwsCredentials } from '../bot/iam-signer.ts'
+import { leaseBotStorage, withStorageLease } from '../bot/lease-lifecycle.ts'
 import type { Clock } from '../clock.ts'
 import { type Env, optionalString } from '../config/env.ts'
 import { BrokerError, InvalidConfigError } from '../errors.ts'
@@ -78,6 +79,9 @@ export function createRotateHandler(config: RotateLambdaConfig, deps: RotateLamb
     clock: deps.clock,
     ...(deps.fetch && { fetch: deps.fetch }),
   })
+  // A token-joined bot keeps its identity in a Secrets Manager storage that a CLI daemon (an
+  // operator debugging with the same config) could share: take the one-shot lease like any bot.
+  const leased = leaseBotStorage(deps.storage ?? built.storage, config.bot, deps)
   const startedAt = deps.clock.now()
   let invocations = 0
   for (const warning of config.warnings) deps.log.warn(warning)
@@ -85,17 +89,19 @@ export function createRotateHandler(config: RotateLambdaConfig, deps: RotateLamb
   return async (event: unknown): Promise<RotateOutcome> => {
     invocations++
     deps.log.info('rotation started', describeEvent(event))
-    const result = await runCycle(
-      {
-        config: config.bot,
-        client,
-        storage: deps.storage ?? built.storage,
-        destinations: deps.destinations ?? built.destinations,
-        clock: deps.clock,
-        log: deps.log,
-        aws: { region: config.region, credentials: async () => roleCredentials(deps.env) },
-      },
-      { isStartup: invocations === 1, startedAt },
+    const result = await withStorageLease(leased.lease, deps.log, () =>
+      runCycle(
+        {
+          config: config.bot,
+          client,
+          storage: leased.storage,
+          destinations: deps.destinations ?? built.destinations,
+          clock: deps.clock,
+          log: deps.log,
+          aws: { region: config.region, credentials: async () => roleCredentials(deps.env) },
+        },
+        { isStartup: invocations === 1, startedAt },
+      ),
     )
     const outcome = summarize(result)
     deps.log.info(`rotation ${outcome.ok ? 'succeeded' : 'failed'}`, { result: JSON.stringify(outcome) })

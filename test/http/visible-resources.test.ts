@@ -64,6 +64,20 @@ describe('GET /v1/resources/:kind for registered kinds', () => {
     assert.equal(visible.metadata.name, 'example')
   })
 
+  it('fail/an invisible app and a missing one read the same (names do not leak)', async () => {
+    await h.service.deps.resources.create({
+      kind: 'app',
+      version: 'v1',
+      metadata: { name: 'secret-app', labels: {} },
+      spec: { uri: 'http://127.0.0.1:8080' },
+    })
+    const hidden = await refused(h.client.request(bot, 'GET', '/v1/resources/app/secret-app'))
+    const missing = await refused(h.client.request(bot, 'GET', '/v1/resources/app/nope'))
+    assert.equal(hidden.message, 'application "secret-app" not found')
+    assert.equal(missing.message, 'application "nope" not found')
+    assert.equal(hidden.code, missing.code)
+  })
+
   it('fail/viewing as a role the caller may not impersonate is ERR_ACCESS_DENIED', async () => {
     const err = await refused(h.client.request(bot, 'GET', '/v1/resources/db?as_roles=admin'))
     assert.equal(err.code, 'ERR_ACCESS_DENIED')

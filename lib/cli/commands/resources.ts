@@ -5,7 +5,10 @@
  *   apply -f <path>        create or update documents
  *   rm <kind>/<name>       delete a document
  */
+
+import { removeLock } from '../../auth/lock-admin.ts'
 import { BadRequestError } from '../../errors.ts'
+import { cryptoRandom } from '../../random.ts'
 import { toYaml } from '../../resources/parse.ts'
 import { isResourceKind, RESOURCE_KINDS } from '../../resources/schemas.ts'
 import type { Resource, ResourceKind } from '../../resources/types.ts'
@@ -68,7 +71,19 @@ export async function applyCommand(ctx: CliContext, path: string): Promise<numbe
 
 export async function removeCommand(ctx: CliContext, ref: string | undefined): Promise<number> {
   const { kind, name } = parseReference(ref, true)
-  await ctx.resources.delete(kind, name as string)
+  // A lock's removal is an audit event, whichever command removes it (see `locks rm`).
+  if (kind === 'lock') {
+    const deps = {
+      store: ctx.store,
+      resources: ctx.resources,
+      clock: ctx.clock,
+      random: cryptoRandom,
+      log: ctx.log,
+    }
+    await removeLock(deps, 'cli', name as string)
+  } else {
+    await ctx.resources.delete(kind, name as string)
+  }
   ctx.print(`${kind} "${name}" deleted`)
   return 0
 }

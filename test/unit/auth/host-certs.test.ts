@@ -90,13 +90,6 @@ describe('Function: issueHostCertificate (POST /v1/certs/host)', () => {
       principals: ['node-1.test.local'],
       audited: ['access', 'host-issuer'],
     },
-    {
-      name: 'ok/a rule on * with verb * grants it too',
-      botRoles: ['host-everything'],
-      roles: ['host-everything'],
-      principals: ['10.0.0.7'],
-      audited: ['host-everything'],
-    },
   ]
   for (const c of allowed) {
     it(c.name, async () => {
@@ -146,6 +139,13 @@ describe('Function: issueHostCertificate (POST /v1/certs/host)', () => {
   }
 
   const refused = [
+    {
+      name: 'fail/a rule on * with verb * is not enough: host certificates need a rule naming host_cert',
+      botRoles: ['host-everything'],
+      roles: ['host-everything'],
+      message:
+        'host-everything may not create host certificates: no role has a rule naming host_cert (a * rule does not count)',
+    },
     {
       name: 'fail/without a host_cert rule',
       botRoles: ['access', 'host-issuer'],

@@ -132,6 +132,37 @@ for (const { name, make } of BACKENDS) {
       return bytes && parseLease(bytes)
     }
 
+    it('ok/a restarted process on the same host takes over from a dead holder at once; a live one, or another host, is refused', async () => {
+      // The first process (pid 101 on host "shared") holds the lease, then is SIGKILLed.
+      const onHost = (pid: number, alive: (pid: number) => boolean) =>
+        new LeasedStorage(backend.open(), {
+          mode: 'daemon',
+          renewalIntervalMs: INTERVAL,
+          clock,
+          log: createLogger('debug', (line) => lines.push(`[${pid}] ${line}`)),
+          random: sequenceRandom(pid),
+          host: 'shared',
+          pid,
+          sleep: async () => {},
+          isProcessAlive: alive,
+        })
+      await onHost(101, () => true).acquire()
+      clock.advance(MINUTE)
+
+      // Still alive: refused, as two live bots on one storage must be.
+      await assert.rejects(onHost(202, () => true).acquire(), StorageInUseError)
+      // Another host cannot know: refused until the lease expires.
+      const elsewhere = botProcess(303)
+      await assert.rejects(elsewhere.storage.acquire(), StorageInUseError)
+      // Gone (its pid no longer exists here): the restarted bot takes over without waiting.
+      const restarted = onHost(404, (pid) => pid !== 101)
+      await restarted.acquire()
+      assert.equal(restarted.lease?.pid, 404)
+      assert.ok(
+        lines.some((l) => l.includes('taking over the lease of a bot process on this host that is gone')),
+      )
+    })
+
     it('fail/a second process is refused with ERR_ALREADY_EXISTS naming the holder; the first keeps working', async () => {
       // Prepare: the first process holds the lease and has written its identity.
       const first = botProcess(101)

@@ -118,6 +118,17 @@ describe('loadDeployedBotConfig', () => {
     )
   })
 
+  it("fail/an output's longer TTL does not count: certificates never outlive the bot identity", () => {
+    const output = secretOutput(
+      'credbroker/dev/example/a',
+      '    credential_ttl: 4h\n    renewal_interval: 1h',
+    )
+    assert.match(
+      failure(() => check(botYaml(output), { schedule: parseSchedule('rate(1 hour)', 'S') })),
+      /outputs\[0\]: credential_ttl 1h0m0s \(capped by the bot's credential_ttl\) is shorter than two runs/,
+    )
+  })
+
   it('ok/a cron schedule has no fixed interval to check', () => {
     assert.deepEqual(
       check(botYaml(secretOutput('credbroker/dev/example/a')), {
