@@ -18,6 +18,7 @@ export type AuditEventType =
   | 'cert.renewed'
   | 'cert.generation_mismatch'
   | 'lock.created'
+  | 'lock.updated'
   | 'lock.deleted'
 
 export interface AuditEvent {

@@ -55,14 +55,19 @@ export async function addLock(deps: LockAdminDeps, actor: string, req: AddLockRe
       created_at: now.toISOString(),
     },
   } satisfies Lock)
-  await auditLockCreated(deps, actor, lock)
+  await auditLockChange(deps, actor, 'lock.created', lock)
   return lock
 }
 
-/** The `lock.created` audit event, for every route that creates a lock. */
-export async function auditLockCreated(deps: LockAdminDeps, actor: string, lock: Lock): Promise<void> {
+/** The audit event of a lock's creation, change or removal, whichever route made it. */
+export async function auditLockChange(
+  deps: LockAdminDeps,
+  actor: string,
+  type: 'lock.created' | 'lock.updated' | 'lock.deleted',
+  lock: Lock,
+): Promise<void> {
   await recordAudit(deps, {
-    type: 'lock.created',
+    type,
     user: actor,
     success: true,
     fields: {
@@ -96,12 +101,7 @@ export async function listLocks(deps: Pick<AuthDeps, 'resources'>): Promise<Lock
 export async function removeLock(deps: LockAdminDeps, actor: string, id: string): Promise<Lock> {
   const lock = await deps.resources.get('lock', id)
   await deps.resources.delete('lock', id)
-  await recordAudit(deps, {
-    type: 'lock.deleted',
-    user: actor,
-    success: true,
-    fields: { lock: id, target: describeTarget(lock.spec.target) },
-  })
+  await auditLockChange(deps, actor, 'lock.deleted', lock)
   return lock
 }
 

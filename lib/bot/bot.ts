@@ -3,6 +3,12 @@
  * output impersonates the output's roles and writes the credentials to the output's destination.
  * One-shot mode runs one cycle; daemon mode repeats every renewal interval (±10% jitter), backs
  * off on errors, and runs at once when asked (SIGHUP/SIGUSR1 in the CLI).
+ *
+ * Which outputs a cycle renews: a one-shot run, the daemon's first cycle and a cycle started by a
+ * wake renew every output (a new process does not know what the destinations hold); the daemon's
+ * other cycles renew only the outputs that are due (`schedule-policy.ts`), skipping fresh ones.
+ * The bot's own identity is renewed by every cycle. A throttled or unreachable issuance or write
+ * is retried within the cycle when the caller injects a sleep (`retry.ts`; the daemon does).
  */
 import { hostname } from 'node:os'
 import type { IssueResponse } from '../auth/issue-response.ts'
@@ -15,8 +21,11 @@ import { type AwsJoinDeps, type BotIdentity, refreshBotIdentity } from './bot-id
 import type { BotConfig, OutputConfig } from './config.ts'
 import { StorageInUseError } from './lease-error.ts'
 import type { StorageLease } from './leased-storage.ts'
+import { OutputSchedule } from './output-schedule.ts'
 import { issueOutput } from './outputs/issue.ts'
+import { type RetryDeps, withRetry } from './retry.ts'
 import { RsaKeyPool } from './rsa-key-pool.ts'
+import { failureWaitMs, jitteredIntervalMs } from './schedule-policy.ts'
 
 /** Reported in heartbeats. */
 export const VERSION = '0.1.0'
@@ -38,6 +47,11 @@ export interface BotDeps {
   readonly log: Logger
   /** AWS region and credentials for `join_method: iam` (built by the composition root). */
   readonly aws?: AwsJoinDeps | undefined
+  /**
+   * Per-output renewal state, written by every cycle; pass one to read it elsewhere (a status
+   * endpoint). Absent: one per `deps` object, kept across its cycles.
+   */
+  readonly schedule?: OutputSchedule | undefined
 }
 
 export type OutputResult =
@@ -62,7 +76,10 @@ export type OutputResult =
 
 export interface CycleResult {
   readonly identity: BotIdentity
+  /** The outputs this cycle renewed or tried to, in configuration order. */
   readonly outputs: readonly OutputResult[]
+  /** Outputs left alone because they were not due (`renew: 'due'` only). */
+  readonly skipped: readonly string[]
 }
 
 export interface CycleOptions {
@@ -70,14 +87,26 @@ export interface CycleOptions {
   readonly isStartup?: boolean
   /** When the process started, for the heartbeat's uptime. */
   readonly startedAt?: Date
+  /** `all` (the default): every output; `due`: only those the schedule says are due. */
+  readonly renew?: 'all' | 'due'
+  /** Retries throttled/unreachable issuances and writes; absent: one attempt each. */
+  readonly retry?: RetryDeps
 }
 
-/**
- * One cycle: refresh the bot identity, renew every output, send a heartbeat. Output failures do
- * not stop the others; a failed heartbeat is only logged.
- */
 /** One RSA key pool per bot (its deps), kept across daemon cycles; see rsa-key-pool.ts. */
 const rsaPools = new WeakMap<BotDeps, RsaKeyPool>()
+/** The schedule of deps that bring none, kept across daemon cycles. */
+const schedules = new WeakMap<BotDeps, OutputSchedule>()
+
+function scheduleOf(deps: BotDeps): OutputSchedule {
+  if (deps.schedule) return deps.schedule
+  let schedule = schedules.get(deps)
+  if (!schedule) {
+    schedule = new OutputSchedule()
+    schedules.set(deps, schedule)
+  }
+  return schedule
+}
 
 function rsaPoolOf(deps: BotDeps): RsaKeyPool | undefined {
   if (!deps.config.outputs.some((o) => o.type === 'database' && o.keyAlgorithm === 'rsa-2048'))
@@ -90,13 +119,37 @@ function rsaPoolOf(deps: BotDeps): RsaKeyPool | undefined {
   return pool
 }
 
+/**
+ * One cycle: refresh the bot identity, renew the outputs (all, or only the due ones), send a
+ * heartbeat. Output failures do not stop the others; a failed heartbeat is only logged. Every
+ * attempt is recorded in the schedule.
+ * @throws what refreshing the identity or fetching the CAs throws (no output is attempted).
+ */
 export async function runCycle(deps: BotDeps, options: CycleOptions = {}): Promise<CycleResult> {
   const rsa = rsaPoolOf(deps)
   rsa?.warm() // generates while the bot joins
   const identity = await refreshBotIdentity(deps)
   const cas = await deps.client.cas()
+  const schedule = scheduleOf(deps)
   const outputs: OutputResult[] = []
-  for (const output of deps.config.outputs) outputs.push(await renewOutput(deps, identity, cas, output, rsa))
+  const skipped: string[] = []
+  for (const output of deps.config.outputs) {
+    if (options.renew === 'due' && !schedule.isDue(output.name, deps.clock.now())) {
+      skipped.push(output.name)
+      continue
+    }
+    const result = await renewOutput(deps, { identity, cas, output, rsa, retry: options.retry })
+    if (result.ok) {
+      schedule.recordSuccess(output.name, {
+        at: deps.clock.now(),
+        serial: result.serial,
+        notAfter: result.notAfter,
+        intervalMs: deps.config.lifetime.renewalIntervalMs,
+      })
+    } else schedule.recordFailure(output.name, deps.clock.now(), result)
+    outputs.push(result)
+  }
+  if (skipped.length > 0) deps.log.debug('outputs not due for renewal', { outputs: skipped.join(',') })
   const now = deps.clock.now()
   await deps.client
     .heartbeat(identity, {
@@ -109,22 +162,44 @@ export async function runCycle(deps: BotDeps, options: CycleOptions = {}): Promi
     .catch((err: unknown) =>
       deps.log.warn('heartbeat failed', { error: err instanceof Error ? err.message : String(err) }),
     )
-  return { identity, outputs }
+  return { identity, outputs, skipped }
 }
 
-async function renewOutput(
-  deps: BotDeps,
-  identity: BotIdentity,
-  cas: CaBundleResponse,
-  output: OutputConfig,
-  rsa: RsaKeyPool | undefined,
-): Promise<OutputResult> {
+interface RenewInput {
+  readonly identity: BotIdentity
+  readonly cas: CaBundleResponse
+  readonly output: OutputConfig
+  readonly rsa: RsaKeyPool | undefined
+  readonly retry: RetryDeps | undefined
+}
+
+/**
+ * Issues one output and writes it, retrying each step on its own: a write retried after a
+ * throttle writes the same issuance again (same `issuanceId`), it does not issue anew.
+ */
+async function renewOutput(deps: BotDeps, input: RenewInput): Promise<OutputResult> {
+  const { identity, cas, output, rsa, retry } = input
   const destination = deps.destinations.get(output.name)
   if (!destination) throw new TypeError(`no destination built for output ${output.name}`)
   const where = destination.describe()
+  const onRetry = (step: string) => (err: unknown, n: number, delayMs: number) =>
+    deps.log.warn(`${step} for ${where} failed; retrying`, {
+      output: output.name,
+      code: isBrokerError(err) ? err.code : 'ERR_INTERNAL',
+      retry: n,
+      delay_ms: Math.round(delayMs),
+    })
   try {
-    const issued = await issueOutput(deps.client, identity, cas, output, rsa)
-    await destination.write(issued.artifacts, { issuanceId: issued.serial, metadata: issued.metadata })
+    const issued = await withRetry(
+      () => issueOutput(deps.client, identity, cas, output, rsa),
+      retry,
+      onRetry('issuance'),
+    )
+    await withRetry(
+      () => destination.write(issued.artifacts, { issuanceId: issued.serial, metadata: issued.metadata }),
+      retry,
+      onRetry('write'),
+    )
     deps.log.info(`${issued.log.message} for ${where}`, issued.log.fields)
     return {
       output: output.name,
@@ -151,7 +226,10 @@ export interface DaemonControl {
   readonly wake: () => Promise<void>
   /** Aborts the loop. */
   readonly signal: AbortSignal
-  /** Waits `ms` (or until woken/aborted). Injected so tests need no real time. */
+  /**
+   * Waits `ms` (or until woken/aborted). Injected so tests need no real time. Also waits between
+   * the retries of a throttled output, with a wake that never resolves.
+   */
   readonly sleep: (ms: number, wake: Promise<void>, signal: AbortSignal) => Promise<void>
   /** Random number in [0, 1) for jitter. */
   readonly random: () => number
@@ -165,47 +243,84 @@ export interface DaemonControl {
 const BASE_BACKOFF_MS = 1000
 
 /**
- * Runs cycles until aborted: every renewal interval ±10%, sooner after a failure (with backoff).
- * With a lease, each cycle starts by confirming it and ends by extending it when due.
+ * The wait after `failures` failed cycles in a row: the backoff (× 50–100% jitter), cut to half
+ * the remaining lifetime of the soonest-expiring output (`failureWaitMs`). Outputs are never
+ * issued past the bot identity's expiry, so this also keeps the identity from lapsing.
+ */
+function failureWait(deps: BotDeps, control: DaemonControl, failures: number): number {
+  const step = Math.min(
+    deps.config.lifetime.renewalIntervalMs,
+    BASE_BACKOFF_MS * 2 ** Math.min(failures - 1, 16),
+  )
+  const soonest = scheduleOf(deps).earliestNotAfter()
+  const remaining = soonest && soonest.getTime() - deps.clock.now().getTime()
+  return failureWaitMs(step * (0.5 + 0.5 * control.random()), remaining, BASE_BACKOFF_MS)
+}
+
+/**
+ * Runs cycles until aborted: every renewal interval ±10%, sooner after a failure (with backoff,
+ * never sleeping through more than half of an output's remaining lifetime).
+ * The first cycle (or, with `waitFirst`, the first after a wake) and every cycle started by a wake
+ * renew all outputs; the others renew only the due ones. Throttled outputs are retried within
+ * the cycle through `control.sleep`. With a lease, each cycle starts by confirming it and ends by
+ * extending it when due.
  * @throws StorageInUseError when another bot process holds the storage's lease: the daemon stops
  *   at once instead of renewing an identity that process renews too.
  */
 export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<void> {
   const interval = deps.config.lifetime.renewalIntervalMs
   const startedAt = deps.clock.now()
+  const retry: RetryDeps = {
+    // A fresh never-resolving wake per sleep: a retry must not consume a reload request.
+    sleep: (ms) => control.sleep(ms, new Promise<void>(() => {}), control.signal),
+    random: control.random,
+    signal: control.signal,
+  }
   let failures = 0
-  if (control.waitFirst)
-    await control.sleep(interval * (0.9 + 0.2 * control.random()), control.wake(), control.signal)
+  // The first cycle renews everything, unless the caller just ran one (then the schedule knows).
+  let renew: 'all' | 'due' = 'all'
+  if (control.waitFirst) renew = await sleepOrWake(control, jitteredIntervalMs(interval, control.random()))
   while (!control.signal.aborted) {
     let wait: number
-    deps.log.debug('renewal cycle starting')
+    deps.log.debug('renewal cycle starting', { renew })
     try {
       await deps.lease?.confirm()
       // Not `onCycle?.(await runCycle())`: optional chaining would skip the cycle itself when
       // no observer is set.
-      const result = await runCycle(deps, { startedAt })
+      const result = await runCycle(deps, { startedAt, renew, retry })
       control.onCycle?.(result)
       // A cycle with a failed output is retried sooner, like a failed cycle.
       const failed = result.outputs.filter((o) => !o.ok).length
       failures = failed === 0 ? 0 : failures + 1
       wait =
-        failed === 0
-          ? interval * (0.9 + 0.2 * control.random())
-          : Math.min(interval, BASE_BACKOFF_MS * 2 ** Math.min(failures - 1, 16)) *
-            (0.5 + 0.5 * control.random())
+        failed === 0 ? jitteredIntervalMs(interval, control.random()) : failureWait(deps, control, failures)
     } catch (err) {
       if (err instanceof StorageInUseError) return stopForLease(deps, control, err)
       failures++
       const message = err instanceof Error ? err.message : String(err)
       deps.log.error('renewal cycle failed', { error: message, attempt: failures })
       control.onCycle?.(err instanceof Error ? err : new Error(message)) // no side effects in the argument
-      wait =
-        Math.min(interval, BASE_BACKOFF_MS * 2 ** Math.min(failures - 1, 16)) * (0.5 + 0.5 * control.random())
+      wait = failureWait(deps, control, failures)
     }
     if (control.signal.aborted) break
     await extendLease(deps, control)
-    await control.sleep(wait, control.wake(), control.signal)
+    renew = await sleepOrWake(control, wait)
   }
+}
+
+/**
+ * Sleeps through `control`; `all` when a wake ended the sleep (a reload asks for everything to be
+ * renewed now), else `due`. The flag's reaction is registered before the sleep's, so it is set
+ * by the time the sleep returns.
+ */
+async function sleepOrWake(control: DaemonControl, ms: number): Promise<'all' | 'due'> {
+  let woken = false
+  const wake = control.wake()
+  void wake.then(() => {
+    woken = true
+  })
+  await control.sleep(ms, wake, control.signal)
+  return woken ? 'all' : 'due'
 }
 
 /** After a cycle: keeps the lease from lapsing when the cycle wrote nothing to the storage. */

@@ -7,8 +7,8 @@
  *   bot cannot run this configuration safely (unknown fields, duplicate outputs, a kubernetes
  *   output in exec-plugin mode on a destination that is not a directory, …);
  * - **warnings** are returned as sentences for the caller to log: the configuration runs, but
- *   probably not as intended (credentials that expire before they are renewed, a TTL the server
- *   will cut down).
+ *   probably not as intended (credentials that expire before they are renewed or get fewer
+ *   than two renewal chances, a TTL the server will cut down).
  *
  * Relative paths (storage, destinations, the token file) resolve against `options.baseDir`; the
  * CLI passes the working directory, as tbot does. Nothing here touches the filesystem: the token
@@ -31,6 +31,7 @@ import {
   type RawOutput,
   type SYMLINK_POLICIES,
 } from './config-schema.ts'
+import { scheduleWarning } from './schedule-policy.ts'
 
 export {
   type CredentialLifetime,
@@ -269,6 +270,7 @@ function collectWarnings(config: BotConfig, raw: readonly RawOutput[]): string[]
     if (raw[i]?.credential_ttl === undefined && raw[i]?.renewal_interval === undefined) return
     for (const w of lifetimeWarnings(output.lifetime, config.oneshot)) warnings.push(`outputs[${i}]: ${w}`)
   })
+  if (!config.oneshot) warnings.push(...twoChanceWarnings(config))
   if (config.outputs.length === 0) {
     warnings.push('no outputs are configured: the bot will only maintain its own identity')
   }
@@ -278,6 +280,25 @@ function collectWarnings(config: BotConfig, raw: readonly RawOutput[]): string[]
     )
   }
   return warnings
+}
+
+/**
+ * Credentials the daemon cannot renew twice before they expire (`schedule-policy.ts`): the bot
+ * identity and each output, against the daemon's interval (the top-level `renewal_interval`: the
+ * daemon wakes on it for every output). A TTL below its own renewal interval already has the
+ * stronger "expire before they are renewed" warning, so it gets no second one.
+ */
+function twoChanceWarnings(config: BotConfig): string[] {
+  const interval = config.lifetime.renewalIntervalMs
+  const subjects = [
+    { subject: 'the bot identity', lifetime: config.lifetime },
+    ...config.outputs.map((o, i) => ({ subject: `outputs[${i}] (${o.name})`, lifetime: o.lifetime })),
+  ]
+  return subjects.flatMap(({ subject, lifetime }) => {
+    if (lifetime.ttlMs < lifetime.renewalIntervalMs) return []
+    const warning = scheduleWarning(subject, lifetime.ttlMs, interval)
+    return warning === undefined ? [] : [warning]
+  })
 }
 
 /**

@@ -21,7 +21,7 @@ import * as z from 'zod'
 import { addBot, addJoinToken, removeBot } from '../auth/bots.ts'
 import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'
-import { addLock, auditLockCreated, parseLockExpiry, removeLock } from '../auth/lock-admin.ts'
+import { addLock, auditLockChange, parseLockExpiry } from '../auth/lock-admin.ts'
 import { assertCallerNotLocked } from '../auth/locks.ts'
 import { loadCallerRoles } from '../auth/roles.ts'
 import { AccessDeniedError, BadRequestError } from '../errors.ts'
@@ -93,7 +93,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     if (typeof doc.kind !== 'string') throw new BadRequestError('kind: required')
     await authorize(caller, kindOf(doc.kind), 'create')
     const created = await deps.resources.create(doc)
-    if (created.kind === 'lock') await auditLockCreated(deps, caller.identity.user, created)
+    if (created.kind === 'lock') await auditLockChange(deps, caller.identity.user, 'lock.created', created)
     return c.json(created, 201)
   })
   app.get('/v1/resources/:kind/:name{.+}', async (c) => {
@@ -110,10 +110,6 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     const caller = await admitted(c)
     const kind = kindOf(c.req.param('kind'))
     await authorize(caller, kind, 'update')
-    if (kind === 'lock') {
-      // Retargeting a lock in place would hide what it refused; removal and creation are audited.
-      throw new BadRequestError('locks are not edited: remove the lock and add a new one')
-    }
     const doc = parseJsonBody(c.get('body'), anyObject)
     if (doc.kind !== kind) throw new BadRequestError(`kind: the document's kind must be ${kind}`)
     const resource = validateResource(doc)
@@ -122,19 +118,20 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
         `metadata.name: the document names "${nameOf(resource)}", the path "${c.req.param('name')}"`,
       )
     }
-    return c.json(await deps.resources.update(resource))
+    const updated = await deps.resources.update(resource)
+    // A lock changed in place (retargeted, reworded) is an audit event, like its creation.
+    if (updated.kind === 'lock') await auditLockChange(deps, caller.identity.user, 'lock.updated', updated)
+    return c.json(updated)
   })
   app.delete('/v1/resources/:kind/:name{.+}', async (c) => {
     const caller = await admitted(c)
     const kind = kindOf(c.req.param('kind'))
     await authorize(caller, kind, 'delete')
-    // Lock removals are audit events, whichever route removes them.
-    if (kind === 'lock') {
-      await removeLock(deps, caller.identity.user, c.req.param('name'))
-      return c.json({ ok: true })
-    }
     const revision = c.req.query('revision')
+    // Lock removals are audit events, whichever route removes them.
+    const lock = kind === 'lock' ? await deps.resources.get('lock', c.req.param('name')) : undefined
     await deps.resources.delete(kind, c.req.param('name'), revision === undefined ? {} : { revision })
+    if (lock) await auditLockChange(deps, caller.identity.user, 'lock.deleted', lock)
     return c.json({ ok: true })
   })
   app.post('/v1/bots', async (c) => {

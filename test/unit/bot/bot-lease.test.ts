@@ -300,9 +300,10 @@ for (const { name, make } of BACKENDS) {
         refused = await oneShot(second).catch((err: unknown) => err)
         lease = await storedLease()
       }
-      // 13 failing cycles: backoffs of 0.75 s doubling to 15 min (with random 0.5): ~55 minutes.
+      // 24 failing cycles (random 0.5): backoffs of 0.75 s doubling, cut to half the output's
+      // remaining lifetime until it lapses 40 minutes in (schedule-policy.ts), then 15 min: ~55 minutes.
       const { run, results } = await daemon(bot, [
-        ...Array.from({ length: 13 }, () => goDown),
+        ...Array.from({ length: 24 }, () => goDown),
         whileStillDown,
       ])
       await run
