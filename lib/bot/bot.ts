@@ -91,6 +91,20 @@ export interface CycleOptions {
   readonly renew?: 'all' | 'due'
   /** Retries throttled/unreachable issuances and writes; absent: one attempt each. */
   readonly retry?: RetryDeps
+  /**
+   * Only these outputs (by name) are considered; the others are neither renewed nor reported as
+   * skipped. Absent: every output. Names not in the configuration are ignored (callers check).
+   */
+  readonly only?: readonly string[]
+}
+
+/**
+ * Serializes runs (`lib/reissue/coordinator.ts` implements it): the daemon passes each cycle
+ * through it so that an on-demand reissue never runs at the same time as a scheduled cycle.
+ * `outputs`: the names the cycle will renew (for a reissue to join), `undefined` when unknown.
+ */
+export interface CycleGate {
+  scheduled<T>(outputs: readonly string[] | undefined, body: () => Promise<T>): Promise<T>
 }
 
 /** One RSA key pool per bot (its deps), kept across daemon cycles; see rsa-key-pool.ts. */
@@ -133,7 +147,9 @@ export async function runCycle(deps: BotDeps, options: CycleOptions = {}): Promi
   const schedule = scheduleOf(deps)
   const outputs: OutputResult[] = []
   const skipped: string[] = []
+  const only = options.only && new Set(options.only)
   for (const output of deps.config.outputs) {
+    if (only && !only.has(output.name)) continue
     if (options.renew === 'due' && !schedule.isDue(output.name, deps.clock.now())) {
       skipped.push(output.name)
       continue
@@ -237,6 +253,8 @@ export interface DaemonControl {
   readonly onCycle?: (result: CycleResult | Error) => void
   /** Wait one interval before the first cycle (the caller just ran one). */
   readonly waitFirst?: boolean
+  /** Every cycle runs through it (one run per bot at a time); absent: cycles run directly. */
+  readonly gate?: CycleGate
 }
 
 /** Backoff after a failed cycle: 1s doubling to at most the renewal interval. */
@@ -287,7 +305,10 @@ export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<
       await deps.lease?.confirm()
       // Not `onCycle?.(await runCycle())`: optional chaining would skip the cycle itself when
       // no observer is set.
-      const result = await runCycle(deps, { startedAt, renew, retry })
+      const cycle = () => runCycle(deps, { startedAt, renew, retry })
+      const result = control.gate
+        ? await control.gate.scheduled(plannedOutputs(deps, renew), cycle)
+        : await cycle()
       control.onCycle?.(result)
       // A cycle with a failed output is retried sooner, like a failed cycle.
       const failed = result.outputs.filter((o) => !o.ok).length
@@ -306,6 +327,13 @@ export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<
     await extendLease(deps, control)
     renew = await sleepOrWake(control, wait)
   }
+}
+
+/** The outputs a cycle starting now would renew (due ones are decided at the start). */
+function plannedOutputs(deps: BotDeps, renew: 'all' | 'due'): string[] {
+  const now = deps.clock.now()
+  const schedule = scheduleOf(deps)
+  return deps.config.outputs.filter((o) => renew === 'all' || schedule.isDue(o.name, now)).map((o) => o.name)
 }
 
 /**

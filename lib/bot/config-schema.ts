@@ -209,6 +209,25 @@ const onboarding = z.discriminatedUnion('join_method', [
   z.strictObject({ join_method: z.literal('iam'), token: resourceName }),
 ])
 
+/**
+ * `reissue`: the daemon serves the reissue endpoint (`lib/reissue/app.ts`) on `listen`, a
+ * loopback `host:port` (`127.0.0.1:3026`, `[::1]:3026`). `token_file`: a 0600 file holding the
+ * bearer token callers must present; absent: any local process may call (loopback only).
+ */
+const reissueListen = text(64).check((ctx) => {
+  const match = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\]):(\d{1,5})$/.exec(ctx.value)
+  const port = Number(match?.[2])
+  if (!match || !(port >= 1 && port <= 65535)) {
+    ctx.issues.push({
+      code: 'custom',
+      message: 'must be a loopback host:port such as "127.0.0.1:3026" (the endpoint is never exposed)',
+      input: ctx.value,
+    })
+  }
+})
+
+const reissue = z.strictObject({ listen: reissueListen, token_file: path.optional() })
+
 /** The whole file. `version` is checked before this schema runs, for a clearer message. */
 export const rawBotConfigSchema = z.strictObject({
   version: z.literal('v1'),
@@ -219,6 +238,7 @@ export const rawBotConfigSchema = z.strictObject({
   renewal_interval: duration.optional(),
   oneshot: z.boolean().default(false),
   outputs: list(output, 64, 'outputs'),
+  reissue: reissue.optional(),
 })
 
 /** The file as validated, before paths are resolved and cross-field rules applied. */

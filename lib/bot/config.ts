@@ -27,6 +27,7 @@ import {
   lifetimeOf,
   lifetimeWarnings,
   parseRawBotConfig,
+  type RawBotConfig,
   type RawDestination,
   type RawOutput,
   type SYMLINK_POLICIES,
@@ -115,6 +116,17 @@ export interface BotConfig {
   readonly lifetime: CredentialLifetime
   readonly oneshot: boolean
   readonly outputs: readonly OutputConfig[]
+  /** Serve the reissue endpoint from the daemon (`reissue:` in the file); absent: not served. */
+  readonly reissue?: ReissueListenConfig
+}
+
+/** Where the daemon serves the reissue endpoint. */
+export interface ReissueListenConfig {
+  /** A loopback address (`127.0.0.1`, `::1`, `localhost`). */
+  readonly host: string
+  readonly port: number
+  /** Absolute path of the bearer token file (must be 0600, checked when serving). */
+  readonly tokenFile?: string
 }
 
 export interface ParseBotConfigOptions {
@@ -163,6 +175,7 @@ function build(input: Parameters<typeof parseRawBotConfig>[0], options: ParseBot
     lifetime,
     oneshot: raw.oneshot,
     outputs: raw.outputs.map((o, i) => buildOutput(o, i, lifetime, at)),
+    ...(raw.reissue && { reissue: reissueOf(raw.reissue, at) }),
   }
   checkOutputs(config)
   return { config: deepFreeze(config), warnings: collectWarnings(config, raw.outputs) }
@@ -230,6 +243,19 @@ function buildDestination(raw: RawDestination, at: (p: string) => string): Desti
 }
 
 /** `/…`, `./…` and `../…` name a file holding the token; anything else is the token itself. */
+function reissueOf(
+  raw: NonNullable<RawBotConfig['reissue']>,
+  at: (p: string) => string,
+): ReissueListenConfig {
+  const split = raw.listen.lastIndexOf(':')
+  const host = raw.listen.slice(0, split).replace(/^\[(.*)\]$/, '$1')
+  return {
+    host,
+    port: Number(raw.listen.slice(split + 1)),
+    ...(raw.token_file !== undefined && { tokenFile: at(raw.token_file) }),
+  }
+}
+
 function tokenSource(token: string, at: (p: string) => string): TokenSource {
   return /^(?:\/|\.\.?\/)/.test(token) ? { kind: 'file', path: at(token) } : { kind: 'value', value: token }
 }

@@ -1,5 +1,5 @@
 /** Process signals for the daemon: SIGINT/SIGTERM stop it, SIGHUP/SIGUSR1 renew at once. */
-import { type BotDeps, runDaemon } from '../bot/bot.ts'
+import { type BotDeps, type CycleGate, type CycleResult, runDaemon } from '../bot/bot.ts'
 
 /** An AbortSignal that fires on SIGINT or SIGTERM. */
 export function abortOnSignals(): AbortSignal {
@@ -70,7 +70,13 @@ export function sleepUntil(ms: number, wake: Promise<void>, signal: AbortSignal)
  */
 export async function runDaemonOnSignals(
   deps: BotDeps,
-  options: { waitFirst?: boolean; signal?: AbortSignal | undefined } = {},
+  options: {
+    waitFirst?: boolean
+    signal?: AbortSignal | undefined
+    /** Cycles go through it (the reissue endpoint's run coordinator); absent: run directly. */
+    gate?: CycleGate | undefined
+    onCycle?: ((result: CycleResult | Error) => void) | undefined
+  } = {},
 ): Promise<void> {
   const reload = reloadNotifier()
   try {
@@ -80,6 +86,8 @@ export async function runDaemonOnSignals(
       sleep: sleepUntil,
       random: Math.random,
       ...(options.waitFirst !== undefined && { waitFirst: options.waitFirst }),
+      ...(options.gate && { gate: options.gate }),
+      ...(options.onCycle && { onCycle: options.onCycle }),
     })
   } finally {
     reload.close()

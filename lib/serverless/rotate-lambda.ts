@@ -111,7 +111,7 @@ export function createRotateHandler(config: RotateLambdaConfig, deps: RotateLamb
 }
 
 /** The execution role's credentials, which Lambda puts in the environment. */
-function roleCredentials(env: Env): AwsCredentials {
+export function roleCredentials(env: Env): AwsCredentials {
   const accessKeyId = optionalString(env, 'AWS_ACCESS_KEY_ID')
   const secretAccessKey = optionalString(env, 'AWS_SECRET_ACCESS_KEY')
   if (accessKeyId === undefined || secretAccessKey === undefined) {

@@ -1,7 +1,8 @@
 /**
  * `credbroker bot -c <config> [--oneshot]`: the bot alone (the `tbot start` of credbroker), against
  * the auth service its configuration names. One-shot mode runs one cycle and exits non-zero if any
- * output failed; otherwise it renews until interrupted (SIGHUP/SIGUSR1 renew at once).
+ * output failed; otherwise it renews until interrupted (SIGHUP/SIGUSR1 renew at once) and, when the
+ * config has a `reissue:` block, serves the reissue endpoint (`lib/reissue`) on that loopback address.
  *
  * Either way the bot holds the lease on its storage while it runs (`lease-lifecycle.ts`): a second
  * bot configured with the same storage exits 1 with `error [ERR_ALREADY_EXISTS]: the bot storage …
@@ -16,8 +17,11 @@ import { type BotConfig, parseBotConfig } from '../../bot/config.ts'
 import { openBotDestinations } from '../../bot/destinations.ts'
 import { stsRegion } from '../../bot/iam-signer.ts'
 import { leaseBotStorage, withStorageLease } from '../../bot/lease-lifecycle.ts'
+import { OutputSchedule } from '../../bot/output-schedule.ts'
 import { type Env, optionalString } from '../../config/env.ts'
 import { BadRequestError } from '../../errors.ts'
+import { RunCoordinator } from '../../reissue/coordinator.ts'
+import { startReissueServer } from '../../reissue/local-server.ts'
 import type { CliContext } from '../context.ts'
 import { abortOnSignals, runDaemonOnSignals } from '../signals.ts'
 
@@ -55,13 +59,24 @@ export async function botCommand(
     clock: ctx.clock,
     log: ctx.log,
     aws: await awsJoinDeps(config, options.env ?? {}),
+    schedule: new OutputSchedule(),
   }
   if (config.oneshot) {
     const result = await withStorageLease(lease, ctx.log, () => runCycle(deps, { isStartup: true }))
     return result.outputs.every((o) => o.ok) ? 0 : 1
   }
   const signal = abortOnSignals() // before the lease: a SIGTERM while taking it still releases it
-  await withStorageLease(lease, ctx.log, () => runDaemonOnSignals(deps, { signal }))
+  await withStorageLease(lease, ctx.log, async () => {
+    if (config.reissue === undefined) return runDaemonOnSignals(deps, { signal })
+    // `reissue:` in the config: serve the endpoint on loopback; cycles and reissues share one queue.
+    const runs = new RunCoordinator()
+    const server = await startReissueServer(config.reissue, { bot: deps, schedule: deps.schedule, runs })
+    try {
+      await runDaemonOnSignals(deps, { signal, gate: runs, onCycle: server.observe })
+    } finally {
+      await server.close()
+    }
+  })
   return 0
 }
 
