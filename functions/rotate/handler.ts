@@ -2,6 +2,7 @@
  * Lambda entry point of the scheduled bot. Wiring only: the configuration is read from the
  * environment once per cold start; each invocation is one bot cycle (lib/serverless).
  */
+import { systemRetryDeps } from '../../lib/bot/retry.ts'
 import { systemClock } from '../../lib/clock.ts'
 import { createLogger } from '../../lib/log.ts'
 import { loadRotateLambdaConfig } from '../../lib/serverless/rotate-config.ts'
@@ -13,4 +14,5 @@ export const handler = createRotateHandler(config, {
   clock: systemClock,
   log: createLogger(config.logLevel),
   env: process.env,
+  retry: systemRetryDeps,
 })

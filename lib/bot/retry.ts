@@ -12,6 +12,8 @@
  * @example
  * const issued = await withRetry(() => issueOutput(…), { sleep, random }, (err, n, ms) => log.warn(…))
  */
+import { randomInt } from 'node:crypto'
+import { setTimeout as delay } from 'node:timers/promises'
 import { isBrokerError } from '../errors.ts'
 
 export interface RetryPolicy {
@@ -71,3 +73,14 @@ export async function withRetry<T>(
     }
   }
 }
+
+/**
+ * Real time and randomness, for one-shot runs (the CLI's `--oneshot`, the Lambda functions): the
+ * daemon brings its own, wired to its abort signal and reload wake-ups.
+ */
+export const systemRetryDeps: RetryDeps = Object.freeze({
+  sleep: async (ms: number) => {
+    await delay(ms)
+  },
+  random: () => randomInt(2 ** 32) / 2 ** 32,
+})

@@ -69,7 +69,12 @@ export function createReissueHandler(config: ReissueLambdaConfig, deps: RotateLa
     reissue: async (outputs): Promise<CycleResult> => {
       runs++
       const result = await withStorageLease(leased.lease, deps.log, () =>
-        runCycle(botDeps, { only: outputs, isStartup: runs === 1, startedAt }),
+        runCycle(botDeps, {
+          only: outputs,
+          isStartup: runs === 1,
+          startedAt,
+          ...(deps.retry && { retry: deps.retry }),
+        }),
       )
       identityNotAfter = result.identity.notAfter
       return result

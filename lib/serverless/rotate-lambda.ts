@@ -13,6 +13,7 @@ import { type CycleResult, runCycle } from '../bot/bot.ts'
 import { openBotDestinations } from '../bot/destinations.ts'
 import type { AwsCredentials } from '../bot/iam-signer.ts'
 import { leaseBotStorage, withStorageLease } from '../bot/lease-lifecycle.ts'
+import type { RetryDeps } from '../bot/retry.ts'
 import type { Clock } from '../clock.ts'
 import { type Env, optionalString } from '../config/env.ts'
 import { BrokerError, InvalidConfigError } from '../errors.ts'
@@ -64,6 +65,8 @@ export interface RotateLambdaDeps {
   readonly destinations?: ReadonlyMap<string, Destination>
   readonly storage?: Destination
   readonly fetch?: typeof fetch
+  /** Retries throttled issuances and writes within the run (the handler passes real time). */
+  readonly retry?: RetryDeps
 }
 
 export function createRotateHandler(config: RotateLambdaConfig, deps: RotateLambdaDeps) {
@@ -100,7 +103,7 @@ export function createRotateHandler(config: RotateLambdaConfig, deps: RotateLamb
           log: deps.log,
           aws: { region: config.region, credentials: async () => roleCredentials(deps.env) },
         },
-        { isStartup: invocations === 1, startedAt },
+        { isStartup: invocations === 1, startedAt, ...(deps.retry && { retry: deps.retry }) },
       ),
     )
     const outcome = summarize(result)

@@ -41,6 +41,7 @@ import {
 } from '../../lib/adapters/secrets-manager/client.ts'
 import { SecretsManagerDestination } from '../../lib/adapters/secrets-manager/destination.ts'
 import { SECRETS_MANAGER_DESTINATION_IAM_ACTIONS } from '../../lib/adapters/secrets-manager/options.ts'
+import type { RetryDeps } from '../../lib/bot/retry.ts'
 import { main } from '../../lib/cli/main.ts'
 import { systemClock } from '../../lib/clock.ts'
 import { silentLogger } from '../../lib/log.ts'
@@ -244,7 +245,7 @@ after(async () => {
 /** A rotate handler on `rotateEnv` (with overrides), as a cold start builds it. */
 function rotateHandler(
   env: Record<string, string> = {},
-  inject: { destinations?: ReadonlyMap<string, Destination> } = {},
+  inject: { destinations?: ReadonlyMap<string, Destination>; retry?: RetryDeps } = {},
 ) {
   const merged = { ...rotateEnv, ...env }
   const config = loadRotateLambdaConfig(merged, dir)
@@ -447,9 +448,10 @@ describe('functions/rotate: failures between outputs', () => {
         })
         const client: SecretsManagerApi = {
           send: ((command: { constructor: { name: string } }) => {
-            const injected = fault(o.name)
+            // Only writes are faulted (and only writes consult the fault: it may count them).
             const writes = ['PutSecretValueCommand', 'CreateSecretCommand']
-            if (injected && writes.includes(command.constructor.name)) return Promise.reject(injected)
+            const injected = writes.includes(command.constructor.name) ? fault(o.name) : undefined
+            if (injected) return Promise.reject(injected)
             return real.send(command as never)
           }) as SecretsManagerApi['send'],
           destroy: () => real.destroy(),
@@ -504,6 +506,26 @@ describe('functions/rotate: failures between outputs', () => {
     assert.equal(ssh2.all.length, ssh1.all.length + 1)
     assert.equal(ops2.all.length, ops1.all.length + 1)
     assert.equal(ops2.previous, ops0.current)
+  })
+
+  it('ok/a throttle that clears within the run is retried: the invocation succeeds with one new version each', async () => {
+    const ops0 = await versionIds(`${PREFIX}ops`)
+    let throttles = 1
+    const once = (o: string) => (o === 'ops' && throttles-- > 0 ? throttled() : undefined)
+    const sleeps: number[] = []
+    const handler = rotateHandler(
+      {},
+      {
+        destinations: destinations(once),
+        retry: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+      },
+    )
+    const outcome = await handler(SCHEDULED_EVENT)
+    assert.equal(outcome.ok, true, JSON.stringify(outcome))
+    assert.equal(sleeps.length, 1, 'one backoff before the second attempt')
+    const ops1 = await versionIds(`${PREFIX}ops`)
+    assert.equal(ops1.all.length, ops0.all.length + 1)
+    assert.equal(ops1.previous, ops0.current)
   })
 
   it('fail→ok/a crash after the first output: a retried invocation converges without duplicate versions', async () => {

@@ -18,6 +18,7 @@ import { openBotDestinations } from '../../bot/destinations.ts'
 import { stsRegion } from '../../bot/iam-signer.ts'
 import { leaseBotStorage, withStorageLease } from '../../bot/lease-lifecycle.ts'
 import { OutputSchedule } from '../../bot/output-schedule.ts'
+import { systemRetryDeps } from '../../bot/retry.ts'
 import { type Env, optionalString } from '../../config/env.ts'
 import { BadRequestError } from '../../errors.ts'
 import { RunCoordinator } from '../../reissue/coordinator.ts'
@@ -62,7 +63,9 @@ export async function botCommand(
     schedule: new OutputSchedule(),
   }
   if (config.oneshot) {
-    const result = await withStorageLease(lease, ctx.log, () => runCycle(deps, { isStartup: true }))
+    const result = await withStorageLease(lease, ctx.log, () =>
+      runCycle(deps, { isStartup: true, retry: systemRetryDeps }),
+    )
     return result.outputs.every((o) => o.ok) ? 0 : 1
   }
   const signal = abortOnSignals() // before the lease: a SIGTERM while taking it still releases it
