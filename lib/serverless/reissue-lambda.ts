@@ -8,10 +8,7 @@
  * time within the container; concurrent containers are kept apart by the storage lease), the
  * rate limiter and the idempotency keys; a cold start forgets them.
  */
-import { AuthClient } from '../bot/auth-client.ts'
-import { type CycleResult, runCycle } from '../bot/bot.ts'
-import { openBotDestinations } from '../bot/destinations.ts'
-import { leaseBotStorage, withStorageLease } from '../bot/lease-lifecycle.ts'
+import type { CycleResult } from '../bot/bot.ts'
 import { OutputSchedule } from '../bot/output-schedule.ts'
 import { createReissueApp } from '../reissue/app.ts'
 import { type IamPrincipal, iamAuthorizer, type ReissueEnv } from '../reissue/authorize.ts'
@@ -23,43 +20,18 @@ import {
   requestFromEvent,
   resultFromResponse,
 } from './function-url.ts'
+import { createLambdaBot, type LambdaBotDeps } from './lambda-bot.ts'
 import type { ReissueLambdaConfig } from './reissue-config.ts'
-import { type RotateLambdaDeps, roleCredentials } from './rotate-lambda.ts'
 
-export function createReissueHandler(config: ReissueLambdaConfig, deps: RotateLambdaDeps) {
-  const built = openBotDestinations(config.bot, deps.clock, {
-    defaultRegion: config.region,
-    ...(config.secretsManagerEndpoint !== undefined && {
-      secretsManagerEndpoint: config.secretsManagerEndpoint,
-    }),
-    ...(config.botName !== undefined && { botName: config.botName }),
-  })
-  const client = new AuthClient({
-    baseUrl: config.bot.authServer,
-    clock: deps.clock,
-    ...(deps.fetch && { fetch: deps.fetch }),
-  })
-  const leased = leaseBotStorage(deps.storage ?? built.storage, config.bot, deps)
+export function createReissueHandler(config: ReissueLambdaConfig, deps: LambdaBotDeps) {
   const schedule = new OutputSchedule()
-  const botDeps = {
-    config: config.bot,
-    client,
-    storage: leased.storage,
-    destinations: deps.destinations ?? built.destinations,
-    clock: deps.clock,
-    log: deps.log,
-    schedule,
-    aws: { region: config.region, credentials: async () => roleCredentials(deps.env) },
-  }
-  const startedAt = deps.clock.now()
+  const bot = createLambdaBot(config, deps, { schedule })
   let identityNotAfter: Date | undefined
-  let runs = 0
-  for (const warning of config.warnings) deps.log.warn(warning)
 
   const app = createReissueApp({
     outputs: config.bot.outputs.map((o) => o.name),
     schedule,
-    ping: () => client.ping(),
+    ping: () => bot.client.ping(),
     identityNotAfter: () => identityNotAfter,
     runs: new RunCoordinator(),
     authorize: iamAuthorizer(config.allowedArns),
@@ -67,15 +39,7 @@ export function createReissueHandler(config: ReissueLambdaConfig, deps: RotateLa
     log: deps.log,
     limiter: new RateLimiter({ clock: deps.clock, perMinute: config.perMinute }),
     reissue: async (outputs): Promise<CycleResult> => {
-      runs++
-      const result = await withStorageLease(leased.lease, deps.log, () =>
-        runCycle(botDeps, {
-          only: outputs,
-          isStartup: runs === 1,
-          startedAt,
-          ...(deps.retry && { retry: deps.retry }),
-        }),
-      )
+      const result = await bot.run({ only: outputs })
       identityNotAfter = result.identity.notAfter
       return result
     },

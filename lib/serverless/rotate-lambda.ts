@@ -8,18 +8,10 @@
  * the schedule's retries, the function's error metric and its alarms see it.
  */
 import { X509Certificate } from 'node:crypto'
-import { AuthClient } from '../bot/auth-client.ts'
-import { type CycleResult, runCycle } from '../bot/bot.ts'
-import { openBotDestinations } from '../bot/destinations.ts'
-import type { AwsCredentials } from '../bot/iam-signer.ts'
-import { leaseBotStorage, withStorageLease } from '../bot/lease-lifecycle.ts'
-import type { RetryDeps } from '../bot/retry.ts'
-import type { Clock } from '../clock.ts'
-import { type Env, optionalString } from '../config/env.ts'
-import { BrokerError, InvalidConfigError } from '../errors.ts'
+import type { CycleResult } from '../bot/bot.ts'
+import { BrokerError } from '../errors.ts'
 import { decodeIdentity } from '../identity/x509-encoding.ts'
-import type { Logger } from '../log.ts'
-import type { Destination } from '../ports/destination.ts'
+import { createLambdaBot, type LambdaBotDeps } from './lambda-bot.ts'
 import type { RotateLambdaConfig } from './rotate-config.ts'
 
 export interface RotateOutcome {
@@ -56,75 +48,20 @@ export class RotateFailedError extends BrokerError {
   }
 }
 
-export interface RotateLambdaDeps {
-  readonly clock: Clock
-  readonly log: Logger
-  /** The process environment, read at each invocation for the role's credentials. */
-  readonly env: Env
-  /** Destinations by output name, and storage (tests inject faulty ones); built when absent. */
-  readonly destinations?: ReadonlyMap<string, Destination>
-  readonly storage?: Destination
-  readonly fetch?: typeof fetch
-  /** Retries throttled issuances and writes within the run (the handler passes real time). */
-  readonly retry?: RetryDeps
-}
+/** What the rotate handler needs: see {@link LambdaBotDeps}. */
+export type RotateLambdaDeps = LambdaBotDeps
 
 export function createRotateHandler(config: RotateLambdaConfig, deps: RotateLambdaDeps) {
-  const built = openBotDestinations(config.bot, deps.clock, {
-    defaultRegion: config.region,
-    ...(config.secretsManagerEndpoint !== undefined && {
-      secretsManagerEndpoint: config.secretsManagerEndpoint,
-    }),
-    ...(config.botName !== undefined && { botName: config.botName }),
-  })
-  const client = new AuthClient({
-    baseUrl: config.bot.authServer,
-    clock: deps.clock,
-    ...(deps.fetch && { fetch: deps.fetch }),
-  })
-  // A token-joined bot keeps its identity in a Secrets Manager storage that a CLI daemon (an
-  // operator debugging with the same config) could share: take the one-shot lease like any bot.
-  const leased = leaseBotStorage(deps.storage ?? built.storage, config.bot, deps)
-  const startedAt = deps.clock.now()
-  let invocations = 0
-  for (const warning of config.warnings) deps.log.warn(warning)
+  const bot = createLambdaBot(config, deps)
 
   return async (event: unknown): Promise<RotateOutcome> => {
-    invocations++
     deps.log.info('rotation started', describeEvent(event))
-    const result = await withStorageLease(leased.lease, deps.log, () =>
-      runCycle(
-        {
-          config: config.bot,
-          client,
-          storage: leased.storage,
-          destinations: deps.destinations ?? built.destinations,
-          clock: deps.clock,
-          log: deps.log,
-          aws: { region: config.region, credentials: async () => roleCredentials(deps.env) },
-        },
-        { isStartup: invocations === 1, startedAt, ...(deps.retry && { retry: deps.retry }) },
-      ),
-    )
+    const result = await bot.run()
     const outcome = summarize(result)
     deps.log.info(`rotation ${outcome.ok ? 'succeeded' : 'failed'}`, { result: JSON.stringify(outcome) })
     if (!outcome.ok) throw new RotateFailedError(outcome)
     return outcome
   }
-}
-
-/** The execution role's credentials, which Lambda puts in the environment. */
-export function roleCredentials(env: Env): AwsCredentials {
-  const accessKeyId = optionalString(env, 'AWS_ACCESS_KEY_ID')
-  const secretAccessKey = optionalString(env, 'AWS_SECRET_ACCESS_KEY')
-  if (accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new InvalidConfigError(
-      'AWS_ACCESS_KEY_ID',
-      'the execution role credentials are missing from the environment',
-    )
-  }
-  const sessionToken = optionalString(env, 'AWS_SESSION_TOKEN')
-  return { accessKeyId, secretAccessKey, ...(sessionToken !== undefined && { sessionToken }) }
 }
 
 function summarize(result: CycleResult): RotateOutcome {
