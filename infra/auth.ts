@@ -22,7 +22,13 @@ const BOOTSTRAP_IN_PACKAGE = 'bootstrap.yaml'
 
 export function createAuthFunction(
   config: InfraConfig,
-  deps: { table: sst.aws.Dynamo; keys: CaKeys; root: string },
+  deps: {
+    table: sst.aws.Dynamo
+    keys: CaKeys
+    root: string
+    /** The bus for reissue-triggering audit events (`infra/reissue.ts`), when deployed. */
+    events?: aws.cloudwatch.EventBus | undefined
+  },
 ) {
   const { table, keys } = deps
   const name = config.names.authFunction
@@ -44,12 +50,24 @@ export function createAuthFunction(
       CREDBROKER_KMS_KEYS: $jsonStringify(keyArns),
       CREDBROKER_LOG_LEVEL: config.logLevel,
       ...(config.bootstrapFile !== undefined && { CREDBROKER_BOOTSTRAP_FILE: BOOTSTRAP_IN_PACKAGE }),
+      ...(config.adminIam !== undefined && { CREDBROKER_ADMIN_IAM: config.adminIam }),
+      ...(deps.events && { CREDBROKER_EVENT_BUS: deps.events.name }),
     },
     copyFiles:
       config.bootstrapFile === undefined ? [] : [{ from: config.bootstrapFile, to: BOOTSTRAP_IN_PACKAGE }],
-    permissions: $resolve({ aws: awsContext(), tableArn: table.arn, keyArns }).apply(
-      ({ aws, tableArn, keyArns }) =>
-        authPermissions({ aws, functionName: name, tableArn, caKeyArns: Object.values(keyArns) }),
+    permissions: $resolve({
+      aws: awsContext(),
+      tableArn: table.arn,
+      keyArns,
+      busArn: deps.events?.arn ?? '',
+    }).apply(({ aws, tableArn, keyArns, busArn }) =>
+      authPermissions({
+        aws,
+        functionName: name,
+        tableArn,
+        caKeyArns: Object.values(keyArns),
+        ...(busArn !== '' && { eventBusArn: busArn }),
+      }),
     ),
     transform: {
       role: (args) => {

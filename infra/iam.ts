@@ -7,6 +7,7 @@
  * KMS key policy, `"Resource": "*"` means "this key".)
  */
 import { DYNAMODB_STORE_IAM_ACTIONS } from '../lib/adapters/dynamodb/table.ts'
+import { EVENTBRIDGE_SINK_IAM_ACTIONS } from '../lib/adapters/eventbridge/client.ts'
 import { KMS_KEY_STORE_IAM_ACTIONS } from '../lib/adapters/kms/options.ts'
 import { SECRETS_MANAGER_DESTINATION_IAM_ACTIONS } from '../lib/adapters/secrets-manager/options.ts'
 
@@ -67,11 +68,16 @@ export function authPermissions(input: {
   functionName: string
   tableArn: string
   caKeyArns: readonly string[]
+  /** The bus it publishes reissue-triggering audit events on (`events:PutEvents` there only). */
+  eventBusArn?: string | undefined
 }): Permission[] {
   if (input.caKeyArns.length === 0) throw new TypeError('the auth function needs its CA keys')
   return [
     { actions: [...DYNAMODB_STORE_IAM_ACTIONS], resources: [input.tableArn] },
     { actions: [...KMS_KEY_STORE_IAM_ACTIONS], resources: [...input.caKeyArns] },
+    ...(input.eventBusArn === undefined
+      ? []
+      : [{ actions: [...EVENTBRIDGE_SINK_IAM_ACTIONS], resources: [input.eventBusArn] }]),
     logPermission(input.aws, input.functionName),
   ]
 }
@@ -112,6 +118,27 @@ export function rotatePermissions(input: {
   }
   permissions.push(logPermission(aws, input.functionName))
   return permissions
+}
+
+/**
+ * The reissue function: exactly the rotate function's permissions (it runs the same bot over the
+ * same outputs, and keeps its replies secret under the same prefix), with its own log group.
+ */
+export const reissuePermissions: typeof rotatePermissions = (input) => rotatePermissions(input)
+
+/**
+ * `CREDBROKER_REISSUE_ALLOWED_ARNS` from the Function URL's principals: the ARN a caller has at
+ * run time. An IAM role's callers are its sessions (`arn:…:sts::<account>:assumed-role/<name>/*`,
+ * the role's path dropped, as STS does); a user is itself.
+ * @throws TypeError for anything but an IAM role or user ARN (the config checks it first).
+ */
+export function reissueCallerArns(principals: readonly string[]): string[] {
+  return principals.map((arn) => {
+    const match = /^arn:([\w-]+):iam::(\d{12}):(role|user)\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(arn)
+    if (!match) throw new TypeError(`not an IAM role or user ARN: ${arn}`)
+    const [, partition, account, kind, name] = match
+    return kind === 'role' ? `arn:${partition}:sts::${account}:assumed-role/${name}/*` : arn
+  })
 }
 
 /** Every secret whose name starts with `prefix` (Secrets Manager appends `-XXXXXX` to the ARN). */

@@ -26,6 +26,7 @@ export type BrokerErrorCode =
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_UPSTREAM_UNAVAILABLE'
   | 'ERR_OUTPUTS_FAILED'
+  | 'ERR_ROTATION_PHASE'
   /** Only in HTTP responses: an unexpected failure whose details stay in the server's log. */
   | 'ERR_INTERNAL'
   | IamJoinErrorCode
@@ -142,6 +143,12 @@ export class AlreadyExistsError extends BrokerError {
 /** A conditional write or delete saw a different revision (or no item) than the caller expected. */
 export class RevisionMismatchError extends BrokerError {
   override readonly code = 'ERR_REVISION_MISMATCH' as const
+  override readonly status = 409 as const
+}
+
+/** A CA rotation step that the CA's current phase does not allow (`init` while in `standby`…). */
+export class RotationPhaseError extends BrokerError {
+  override readonly code = 'ERR_ROTATION_PHASE' as const
   override readonly status = 409 as const
 }
 

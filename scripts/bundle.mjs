@@ -46,6 +46,11 @@ const IMPORT_ENV = {
     ].join('\n'),
   },
 }
+// The reissue function is the rotate function's bot plus its caller allow-list.
+IMPORT_ENV.reissue = {
+  ...IMPORT_ENV.rotate,
+  CREDBROKER_REISSUE_ALLOWED_ARNS: 'arn:aws:iam::111111111111:role/ops',
+}
 
 async function bundle(name) {
   const outdir = join(OUT, name)

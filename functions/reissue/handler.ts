@@ -1,6 +1,7 @@
 /**
- * Lambda entry point of the bot's reissue endpoint (a Function URL with AWS_IAM auth). Wiring
- * only: the configuration is read from the environment once per cold start (lib/serverless).
+ * Lambda entry point of the bot's reissue endpoint (a Function URL with AWS_IAM auth), and of the
+ * auth-service events an EventBridge rule delivers to it. Wiring only: the configuration is read
+ * from the environment once per cold start (lib/serverless).
  */
 import { systemRetryDeps } from '../../lib/bot/retry.ts'
 import { systemClock } from '../../lib/clock.ts'

@@ -7,7 +7,8 @@
  * Order of the checks, each with its own code (see `IamJoinErrorCode`): token exists, is `iam`,
  * is not locked; URL; host (and Host header); method; body; headers; challenge; challenge signed;
  * STS status; STS answer; allow rules. The challenge the request names is consumed before any of
- * these checks, so no refused attempt leaves it reusable.
+ * these checks, so no refused attempt leaves it reusable. The proof itself (request checks, STS)
+ * is lib/join/iam/sts-proof.ts, shared with the administrators' IAM login.
  *
  * A bot that still holds a valid identity may sign the join with proof of possession; when that
  * identity is the same bot's, the join keeps its bot instance (Machine ID's lightweight renewal).
@@ -15,19 +16,9 @@
 import { BadRequestError, IamJoinError, NotFoundError } from '../errors.ts'
 import { botRole, botUser, type Identity } from '../identity/identity.ts'
 import { anyRuleMatches, type CallerIdentity } from '../join/iam/allow-rules.ts'
-import { consumeChallenge, type IssuedChallenge, issueChallenge } from '../join/iam/challenge.ts'
-import {
-  challengeHeaderValues,
-  checkChallengeSigned,
-  checkStsBody,
-  checkStsHeaders,
-  checkStsHost,
-  checkStsMethod,
-  checkStsUrl,
-  type StsRequest,
-} from '../join/iam/sts-request.ts'
-import { parseStsResponse } from '../join/iam/sts-response.ts'
-import { createNodeStsTransport, type StsHttpResponse, type StsTransport } from '../join/iam/transport.ts'
+import { type IssuedChallenge, issueChallenge } from '../join/iam/challenge.ts'
+import { consumeNamedChallenges, stsTransport, verifyStsProof } from '../join/iam/sts-proof.ts'
+import type { StsRequest } from '../join/iam/sts-request.ts'
 import type { Authentication, BotInstance, Token } from '../resources/types.ts'
 import { recordAudit } from './audit.ts'
 import type { Caller } from './caller.ts'
@@ -46,16 +37,6 @@ export interface IamJoinRequest {
   readonly sts: StsRequest
   /** The identity that signed the join with proof of possession, if any. */
   readonly previous?: Caller
-}
-
-/** Most distinct challenge values one request may make us look up. */
-const MAX_CHALLENGE_LOOKUPS = 4
-
-let defaultTransport: StsTransport | undefined
-function transportOf(deps: AuthDeps): StsTransport {
-  if (deps.iam?.transport) return deps.iam.transport
-  defaultTransport ??= createNodeStsTransport()
-  return defaultTransport
 }
 
 /** `POST /v1/join/iam/challenge`: a challenge for an existing `iam` token. Creates nothing else. */
@@ -126,21 +107,14 @@ async function join(deps: AuthDeps, req: IamJoinRequest, attempt: Attempt): Prom
   if (lock)
     throw new IamJoinError('ERR_JOIN_LOCKED', lockedMessage(lock), { details: { lock: lock.metadata.name } })
 
-  const { sts } = req
-  const host = checkStsUrl(sts.url)
-  checkStsHost(host, sts.headers, deps.iam?.extraStsHosts ?? [])
-  checkStsMethod(sts.method)
-  checkStsBody(sts.body)
-  checkStsHeaders(sts.headers)
-  if (challengeOwner !== tokenName)
-    throw new IamJoinError(
-      'ERR_IAM_BAD_CHALLENGE',
-      'the challenge is missing, unknown, used, expired or for another token',
-    )
-  checkChallengeSigned(sts.headers)
-
-  const response = await forward(transportOf(deps), sts)
-  const who = parseStsResponse(response.status, response.body)
+  const who = await verifyStsProof({
+    sts: req.sts,
+    challengeOwner,
+    expectedOwner: tokenName,
+    badChallengeMessage: 'the challenge is missing, unknown, used, expired or for another token',
+    extraStsHosts: deps.iam?.extraStsHosts ?? [],
+    transport: stsTransport(deps.iam?.transport),
+  })
   attempt.who = who
   if (!anyRuleMatches(token.spec.allow, who)) {
     throw new IamJoinError(
@@ -168,29 +142,6 @@ function assertIamToken(token: Token): void {
       'ERR_JOIN_METHOD_MISMATCH',
       `this token is for the ${token.spec.join_method} join method`,
     )
-}
-
-/**
- * Consumes every challenge the request names.
- * @returns the token of the challenge when the request names exactly one live challenge
- */
-async function consumeNamedChallenges(
-  deps: AuthDeps,
-  headers: Readonly<Record<string, string>>,
-): Promise<string | undefined> {
-  const values = challengeHeaderValues(headers)
-  const distinct = [...new Set(values)].slice(0, MAX_CHALLENGE_LOOKUPS)
-  const owners = await Promise.all(distinct.map((value) => consumeChallenge(deps, value)))
-  return values.length === 1 ? owners[0] : undefined
-}
-
-async function forward(transport: StsTransport, sts: StsRequest): Promise<StsHttpResponse> {
-  try {
-    return await transport.send({ url: sts.url, method: sts.method, headers: sts.headers, body: sts.body })
-  } catch (err) {
-    if (err instanceof IamJoinError) throw err
-    throw new IamJoinError('ERR_IAM_STS_UNAVAILABLE', 'STS could not be reached', { cause: err })
-  }
 }
 
 interface Granted {

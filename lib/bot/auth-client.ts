@@ -3,15 +3,17 @@
  * `app.request`, production uses the global one. Authenticated calls sign each request with
  * proof of possession of the current identity's key.
  */
+
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
 import type { IssueResponse } from '../auth/issue-response.ts'
 import { createPopSigner, type PopSigner } from '../auth/pop/client.ts'
 import type { JwtSvidResponse, X509SvidResponse } from '../auth/svid.ts'
+import type { RotationPhase } from '../ca/rotation-phases.ts'
 import type { Clock } from '../clock.ts'
-import { type BrokerErrorCode, UpstreamUnavailableError } from '../errors.ts'
+import { UpstreamUnavailableError } from '../errors.ts'
 import { cryptoRandom, type Random, randomHex } from '../random.ts'
 import type { SignedStsRequest } from './iam-signer.ts'
-import { RemoteError } from './remote-error.ts'
+import { readAnswer } from './remote-error.ts'
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
 
@@ -59,6 +61,16 @@ export interface CaBundleResponse {
   readonly ssh: { readonly user: readonly string[]; readonly host: readonly string[] }
   readonly known_hosts: string
   readonly jwks: { readonly keys: readonly object[] }
+  /**
+   * Per CA: its rotation phase and the fingerprints of the key set that signs now (see
+   * `lib/http/cas.ts`); absent from servers without CA rotation.
+   */
+  readonly rotation?: Readonly<
+    Record<
+      string,
+      { readonly phase: RotationPhase; readonly tls?: string; readonly ssh?: string; readonly jwt?: string }
+    >
+  >
 }
 
 /** `POST /v1/join/iam/challenge`: a fresh single-use challenge for one IAM join. */
@@ -228,17 +240,7 @@ export class AuthClient {
     } catch (err) {
       throw new UpstreamUnavailableError(`auth server ${this.#base} is unreachable`, { cause: err })
     }
-    const payload = (await response.json().catch(() => undefined)) as
-      | { code?: string; message?: string }
-      | undefined
-    if (!response.ok) {
-      throw new RemoteError(
-        (payload?.code ?? 'ERR_UPSTREAM_UNAVAILABLE') as BrokerErrorCode,
-        response.status,
-        payload?.message ?? `auth server answered HTTP ${response.status}`,
-      )
-    }
-    return payload as T
+    return readAnswer<T>(response)
   }
 
   #pop(identity: ClientIdentity): PopSigner {

@@ -7,7 +7,8 @@
  * Which outputs a cycle renews: a one-shot run, the daemon's first cycle and a cycle started by a
  * wake renew every output (a new process does not know what the destinations hold); the daemon's
  * other cycles renew only the outputs that are due (`schedule-policy.ts`), skipping fresh ones.
- * The bot's own identity is renewed by every cycle. A throttled or unreachable issuance or write
+ * A cycle that sees a CA rotation step that needs it (`ca-watch.ts`) renews every output. The
+ * bot's own identity is renewed by every cycle. A throttled or unreachable issuance or write
  * is retried within the cycle when the caller injects a sleep (`retry.ts`; the daemon does).
  */
 import { hostname } from 'node:os'
@@ -18,6 +19,7 @@ import type { Logger } from '../log.ts'
 import type { Destination } from '../ports/destination.ts'
 import type { AuthClient, CaBundleResponse } from './auth-client.ts'
 import { type AwsJoinDeps, type BotIdentity, refreshBotIdentity } from './bot-identity.ts'
+import { CaWatch } from './ca-watch.ts'
 import type { BotConfig, OutputConfig } from './config.ts'
 import { StorageInUseError } from './lease-error.ts'
 import type { StorageLease } from './leased-storage.ts'
@@ -61,6 +63,8 @@ export type OutputResult =
       readonly destination: string
       readonly serial: string
       readonly notAfter: string
+      /** The version the destination stored the set as (`WriteResult.versionId`). */
+      readonly versionId: string
       /** SSH principals: logins of an identity, host names of a host certificate. */
       readonly principals: readonly string[]
       /** The impersonated identity's issuance; absent for host certificates. */
@@ -111,6 +115,17 @@ export interface CycleGate {
 const rsaPools = new WeakMap<BotDeps, RsaKeyPool>()
 /** The schedule of deps that bring none, kept across daemon cycles. */
 const schedules = new WeakMap<BotDeps, OutputSchedule>()
+/** What each bot (its deps) saw of the CAs in its last cycle, to follow rotations. */
+const caWatches = new WeakMap<BotDeps, CaWatch>()
+
+function caWatchOf(deps: BotDeps): CaWatch {
+  let watch = caWatches.get(deps)
+  if (!watch) {
+    watch = new CaWatch()
+    caWatches.set(deps, watch)
+  }
+  return watch
+}
 
 function scheduleOf(deps: BotDeps): OutputSchedule {
   if (deps.schedule) return deps.schedule
@@ -144,7 +159,18 @@ export async function runCycle(deps: BotDeps, options: CycleOptions = {}): Promi
   rsa?.warm() // generates while the bot joins
   const identity = await refreshBotIdentity(deps)
   const cas = await deps.client.cas()
+  const rotation = caWatchOf(deps).observe(cas)
+  if (rotation.reissue) {
+    const changes = rotation.changes.map((c) => `${c.ca} ${c.from}→${c.to}`).join(', ')
+    deps.log.info('CA rotation: reissuing every output', { changes })
+  }
   const schedule = scheduleOf(deps)
+  // Every output, not only this cycle's: a failed or `only` cycle must leave the rest due.
+  if (rotation.reissue)
+    schedule.markDue(
+      deps.config.outputs.map((o) => o.name),
+      deps.clock.now(),
+    )
   const outputs: OutputResult[] = []
   const skipped: string[] = []
   const only = options.only && new Set(options.only)
@@ -160,6 +186,7 @@ export async function runCycle(deps: BotDeps, options: CycleOptions = {}): Promi
         at: deps.clock.now(),
         serial: result.serial,
         notAfter: result.notAfter,
+        versionId: result.versionId,
         intervalMs: deps.config.lifetime.renewalIntervalMs,
       })
     } else schedule.recordFailure(output.name, deps.clock.now(), result)
@@ -211,7 +238,7 @@ async function renewOutput(deps: BotDeps, input: RenewInput): Promise<OutputResu
       retry,
       onRetry('issuance'),
     )
-    await withRetry(
+    const written = await withRetry(
       () => destination.write(issued.artifacts, { issuanceId: issued.serial, metadata: issued.metadata }),
       retry,
       onRetry('write'),
@@ -223,6 +250,7 @@ async function renewOutput(deps: BotDeps, input: RenewInput): Promise<OutputResu
       destination: where,
       serial: issued.serial,
       notAfter: issued.notAfter,
+      versionId: written.versionId,
       principals: issued.principals,
       ...(issued.issued && { issued: issued.issued }),
     }
@@ -297,7 +325,8 @@ export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<
   let failures = 0
   // The first cycle renews everything, unless the caller just ran one (then the schedule knows).
   let renew: 'all' | 'due' = 'all'
-  if (control.waitFirst) renew = await sleepOrWake(control, jitteredIntervalMs(interval, control.random()))
+  if (control.waitFirst)
+    renew = await sleepOrWake(deps, control, jitteredIntervalMs(interval, control.random()))
   while (!control.signal.aborted) {
     let wait: number
     deps.log.debug('renewal cycle starting', { renew })
@@ -325,7 +354,7 @@ export async function runDaemon(deps: BotDeps, control: DaemonControl): Promise<
     }
     if (control.signal.aborted) break
     await extendLease(deps, control)
-    renew = await sleepOrWake(control, wait)
+    renew = await sleepOrWake(deps, control, wait)
   }
 }
 
@@ -339,15 +368,22 @@ function plannedOutputs(deps: BotDeps, renew: 'all' | 'due'): string[] {
 /**
  * Sleeps through `control`; `all` when a wake ended the sleep (a reload asks for everything to be
  * renewed now), else `due`. The flag's reaction is registered before the sleep's, so it is set
- * by the time the sleep returns.
+ * by the time the sleep returns. The schedule knows the planned end of the sleep meanwhile (the
+ * status endpoint's `next_run`).
  */
-async function sleepOrWake(control: DaemonControl, ms: number): Promise<'all' | 'due'> {
+async function sleepOrWake(deps: BotDeps, control: DaemonControl, ms: number): Promise<'all' | 'due'> {
   let woken = false
   const wake = control.wake()
   void wake.then(() => {
     woken = true
   })
-  await control.sleep(ms, wake, control.signal)
+  const schedule = scheduleOf(deps)
+  schedule.planNextRun(new Date(deps.clock.now().getTime() + ms))
+  try {
+    await control.sleep(ms, wake, control.signal)
+  } finally {
+    schedule.planNextRun(undefined)
+  }
   return woken ? 'all' : 'due'
 }
 

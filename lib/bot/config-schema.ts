@@ -97,21 +97,46 @@ const readerArn = z
     'must be an IAM role or user ARN such as "arn:aws:iam::123456789012:role/app"',
   )
 
-const directoryDestination = z.strictObject({
-  type: z.literal('directory'),
-  path,
-  symlinks: z.enum(SYMLINK_POLICIES).default('try-secure'),
-})
+const directoryDestination = z
+  .strictObject({
+    type: z.literal('directory'),
+    path: path.describe(
+      'the directory the files go to; relative paths resolve against the working directory. Each write ' +
+        'replaces the whole set atomically (files 0600)',
+    ),
+    symlinks: z
+      .enum(SYMLINK_POLICIES)
+      .default('try-secure')
+      .describe(
+        '`secure`: refuse a path that is, or passes through, a symbolic link; `try-secure`: refuse a path ' +
+          'that is a link; `insecure`: follow a linked path',
+      ),
+  })
+  .describe("files in a local directory, with tbot's file names")
 
-const memoryDestination = z.strictObject({ type: z.literal('memory') })
+const memoryDestination = z
+  .strictObject({ type: z.literal('memory') })
+  .describe('kept in the process only: tests, and IAM-joined bots that store nothing')
 
-const secretsManagerDestination = z.strictObject({
-  type: z.literal('aws_secrets_manager'),
-  name: secretName,
-  region: awsRegion.optional(),
-  kms_key_id: kmsKeyId.optional(),
-  readers: list(readerArn, 32, 'IAM role or user ARNs'),
-})
+const secretsManagerDestination = z
+  .strictObject({
+    type: z.literal('aws_secrets_manager'),
+    name: secretName.describe(
+      "the secret's name; created on the first write and tagged `credbroker:managed=true`. An existing " +
+        'secret without that tag is never written',
+    ),
+    region: awsRegion.optional().describe("the secret's region; default: `AWS_REGION`"),
+    kms_key_id: kmsKeyId
+      .optional()
+      .describe(
+        "a customer-managed KMS key to encrypt the secret with; default: the account's `aws/secretsmanager` key",
+      ),
+    readers: list(readerArn, 32, 'IAM role or user ARNs').describe(
+      "IAM role or user ARNs the secret's resource policy allows to read it (`GetSecretValue`, " +
+        '`DescribeSecret`); empty: the resource policy is left alone',
+    ),
+  })
+  .describe('one AWS Secrets Manager secret: one JSON document (`credbroker.v1`) per version')
 
 const destination = z.discriminatedUnion('type', [
   directoryDestination,
@@ -131,45 +156,88 @@ const storage = z.discriminatedUnion('type', [
 
 /** Fields every output type shares. */
 const outputCommon = {
-  name: resourceName.optional(),
-  roles: nameList,
-  credential_ttl: duration.optional(),
-  renewal_interval: duration.optional(),
-  destination,
+  name: resourceName
+    .optional()
+    .describe(
+      "unique output name (logs, status, reissue); default: the directory's last segment, the secret name " +
+        'with `/` as `-`, or `<type>-<index>`',
+    ),
+  roles: nameList.describe('roles to impersonate; empty: every role the bot may impersonate'),
+  credential_ttl: duration
+    .optional()
+    .describe("this output's credential lifetime; default: the top-level one"),
+  renewal_interval: duration
+    .optional()
+    .describe("this output's renewal interval; default: the top-level one"),
+  destination: destination.describe('where the output is written'),
 }
 
-const identityOutput = z.strictObject({ type: z.literal('identity'), ...outputCommon })
+const identityOutput = z
+  .strictObject({ type: z.literal('identity'), ...outputCommon })
+  .describe(
+    'user certificates (X.509 and OpenSSH) for the roles, with CA files, `known_hosts` and `ssh_config`',
+  )
 
-const databaseOutput = z.strictObject({
-  type: z.literal('database'),
-  ...outputCommon,
-  service: resourceName,
-  database: text(253).optional(),
-  username: text(253).optional(),
-  format: z.enum(['tls', 'mongo', 'cockroach']).optional(),
-  /** `rsa-2048` for database servers that need RSA client certificates. */
-  key_algorithm: z.enum(['ecdsa-p256', 'rsa-2048']).default('ecdsa-p256'),
-})
+const databaseOutput = z
+  .strictObject({
+    type: z.literal('database'),
+    ...outputCommon,
+    service: resourceName.describe('the `db` resource the certificate is for'),
+    database: text(253)
+      .optional()
+      .describe(
+        'database name; needed for `postgres`, `mongodb` and `cockroachdb` servers unless the roles allow exactly one literal name',
+      ),
+    username: text(253)
+      .optional()
+      .describe(
+        "database user (the certificate's CN); required unless the roles allow exactly one literal user",
+      ),
+    format: z
+      .enum(['tls', 'mongo', 'cockroach'])
+      .optional()
+      .describe('file layout: `tls` (`tls.crt`, `tls.key`, `tls.cas`; the default), `mongo` or `cockroach`'),
+    /** `rsa-2048` for database servers that need RSA client certificates. */
+    key_algorithm: z
+      .enum(['ecdsa-p256', 'rsa-2048'])
+      .default('ecdsa-p256')
+      .describe('the client key: `rsa-2048` for servers that need RSA client certificates'),
+  })
+  .describe('an X.509 client certificate for one database, signed by the database CA')
 
-const kubernetesOutput = z.strictObject({
-  type: z.literal('kubernetes'),
-  ...outputCommon,
-  kubernetes_cluster: resourceName,
-  disable_exec_plugin: z.boolean().default(false),
-})
+const kubernetesOutput = z
+  .strictObject({
+    type: z.literal('kubernetes'),
+    ...outputCommon,
+    kubernetes_cluster: resourceName.describe('the `kube_cluster` resource the kubeconfig is for'),
+    disable_exec_plugin: z
+      .boolean()
+      .default(false)
+      .describe(
+        'embed the credentials in `kubeconfig.yaml` instead of calling `credbroker kube credentials`; ' +
+          'required for any destination but a directory',
+      ),
+  })
+  .describe('a kubeconfig with an X.509 client certificate for one Kubernetes cluster')
 
-const applicationOutput = z.strictObject({
-  type: z.literal('application'),
-  ...outputCommon,
-  app_name: resourceName,
-  specific_tls_naming: z.boolean().default(false),
-})
+const applicationOutput = z
+  .strictObject({
+    type: z.literal('application'),
+    ...outputCommon,
+    app_name: resourceName.describe('the `app` resource the certificate is for'),
+    specific_tls_naming: z.boolean().default(false).describe('also write `tls.crt`, `tls.key` and `tls.cas`'),
+  })
+  .describe('an X.509 client certificate for one application')
 
-const sshHostOutput = z.strictObject({
-  type: z.literal('ssh_host'),
-  ...outputCommon,
-  principals: requiredList(hostname, 64, 'host names'),
-})
+const sshHostOutput = z
+  .strictObject({
+    type: z.literal('ssh_host'),
+    ...outputCommon,
+    principals: requiredList(hostname, 64, 'host names').describe(
+      "host names the certificate is valid for (name hosts under the cluster's domain)",
+    ),
+  })
+  .describe('an OpenSSH host key and certificate, plus the user CA key for `TrustedUserCAKeys`')
 
 /** A SPIFFE ID path (`/svc/web`): the trust domain is the auth service's cluster name. */
 const spiffePath = text(2048).regex(
@@ -177,18 +245,22 @@ const spiffePath = text(2048).regex(
   'must be a SPIFFE ID path such as /svc/web',
 )
 
-const workloadX509Output = z.strictObject({
-  type: z.literal('workload-identity-x509'),
-  ...outputCommon,
-  path: spiffePath,
-})
+const workloadX509Output = z
+  .strictObject({
+    type: z.literal('workload-identity-x509'),
+    ...outputCommon,
+    path: spiffePath.describe('SPIFFE ID path: the SVID is for `spiffe://<cluster><path>`'),
+  })
+  .describe('an X.509-SVID (SPIFFE) and its trust bundle')
 
-const workloadJwtOutput = z.strictObject({
-  type: z.literal('workload-identity-jwt'),
-  ...outputCommon,
-  path: spiffePath,
-  audiences: requiredList(text(1024), 16, 'audiences'),
-})
+const workloadJwtOutput = z
+  .strictObject({
+    type: z.literal('workload-identity-jwt'),
+    ...outputCommon,
+    path: spiffePath.describe('SPIFFE ID path: the SVID is for `spiffe://<cluster><path>`'),
+    audiences: requiredList(text(1024), 16, 'audiences').describe("the JWT's `aud` values"),
+  })
+  .describe('a JWT-SVID (SPIFFE, ES256) and the JWKS to verify it')
 
 const output = z.discriminatedUnion('type', [
   identityOutput,
@@ -205,8 +277,22 @@ const output = z.discriminatedUnion('type', [
  * of a file holding it. `iam` join: `token` is the name of the (non-secret) `iam` join token.
  */
 const onboarding = z.discriminatedUnion('join_method', [
-  z.strictObject({ join_method: z.literal('token'), token: text(4096) }),
-  z.strictObject({ join_method: z.literal('iam'), token: resourceName }),
+  z
+    .strictObject({
+      join_method: z.literal('token'),
+      token: text(4096).describe(
+        'the one-time join secret, or the path of a file holding it when the value starts with `/`, `./` or `../`',
+      ),
+    })
+    .describe('a one-time secret; the identity is renewable and carries a generation counter'),
+  z
+    .strictObject({
+      join_method: z.literal('iam'),
+      token: resourceName.describe('the name of an `iam` join token (not a secret)'),
+    })
+    .describe(
+      'a signed `sts:GetCallerIdentity`; the identity is not renewable, the bot joins again each cycle',
+    ),
 ])
 
 /**
@@ -226,19 +312,36 @@ const reissueListen = text(64).check((ctx) => {
   }
 })
 
-const reissue = z.strictObject({ listen: reissueListen, token_file: path.optional() })
+const reissue = z
+  .strictObject({
+    listen: reissueListen.describe('loopback `host:port` to serve on, such as `127.0.0.1:3026`'),
+    token_file: path
+      .optional()
+      .describe(
+        'a 0600 file holding the bearer token callers must present; absent: any local process may call',
+      ),
+  })
+  .describe('serve the reissue endpoint (`POST /v1/reissue`, `GET /v1/status`) from the daemon')
 
 /** The whole file. `version` is checked before this schema runs, for a clearer message. */
 export const rawBotConfigSchema = z.strictObject({
-  version: z.literal('v1'),
-  auth_server: authServer,
-  onboarding,
-  storage,
-  credential_ttl: duration.optional(),
-  renewal_interval: duration.optional(),
-  oneshot: z.boolean().default(false),
-  outputs: list(output, 64, 'outputs'),
-  reissue: reissue.optional(),
+  version: z.literal('v1').describe('the file format version'),
+  auth_server: authServer.describe(
+    'the auth service URL: `https://…`, or `http://…` for a loopback host only; no credentials, query or fragment',
+  ),
+  onboarding: onboarding.describe('how the bot joins'),
+  storage: storage.describe(
+    'where the bot keeps its own identity: sensitive, never shared with another bot process, never an output',
+  ),
+  credential_ttl: duration
+    .optional()
+    .describe('how long certificates live (Go-style duration such as `1h`); default `1h`; 24h at most'),
+  renewal_interval: duration
+    .optional()
+    .describe('how often the daemon wakes to renew (Go-style duration); default `20m`'),
+  oneshot: z.boolean().default(false).describe('renew everything once and exit (CI jobs)'),
+  outputs: list(output, 64, 'outputs').describe('the credentials to write, up to 64'),
+  reissue: reissue.optional().describe('serve the reissue endpoint from the daemon; absent: not served'),
 })
 
 /** The file as validated, before paths are resolved and cross-field rules applied. */

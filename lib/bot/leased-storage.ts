@@ -40,6 +40,7 @@ import {
   assertArtifactName,
   type Destination,
   type WriteMeta,
+  type WriteResult,
 } from '../ports/destination.ts'
 import { cryptoRandom, type Random, randomHex } from '../random.ts'
 import { StorageInUseError } from './lease-error.ts'
@@ -187,7 +188,7 @@ export class LeasedStorage implements Destination, StorageLease {
    * @throws TypeError as the port says, when `artifacts` names the lease artifact, or when the
    *   lease is not held (writing without it would drop it from the storage).
    */
-  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<void> {
+  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<WriteResult> {
     if (!(artifacts instanceof Map) || artifacts.size === 0) {
       throw new TypeError('a write needs a non-empty Map of artifacts')
     }
@@ -196,9 +197,13 @@ export class LeasedStorage implements Destination, StorageLease {
     const record = this.#held('write')
     const now = this.#clock.now()
     const next = this.#extended(record, now)
-    await this.#inner.write(new Map([...artifacts, [LEASE_ARTIFACT, encodeLease(next)]]), meta)
+    const written = await this.#inner.write(
+      new Map([...artifacts, [LEASE_ARTIFACT, encodeLease(next)]]),
+      meta,
+    )
     this.#record = next
     this.#writtenAtMs = now.getTime()
+    return written
   }
 
   /** The storage's artifacts; the lease is never one of them. */

@@ -28,6 +28,8 @@ export interface OutputState {
   readonly lastSuccessAt?: string
   readonly serial?: string
   readonly notAfter?: string
+  /** The destination's version of that set (`WriteResult.versionId`). */
+  readonly versionId?: string
   /** From when the output is due again (see `schedule-policy.ts`); absent before a success. */
   readonly renewAfter?: string
   /** The last failed attempt; cleared by the next success. */
@@ -39,12 +41,28 @@ export interface RenewalSuccess {
   readonly at: Date
   readonly serial: string
   readonly notAfter: string
+  /** The destination's version of the set written (absent from callers that do not know it). */
+  readonly versionId?: string
   /** The daemon's renewal interval, which decides how early the output is due again. */
   readonly intervalMs: number
 }
 
 export class OutputSchedule {
   readonly #states = new Map<string, OutputState>()
+  #nextRunAt: Date | undefined
+
+  /**
+   * When the daemon's next cycle starts, as planned when it went to sleep; `undefined` while a
+   * cycle runs and outside a daemon (one-shot runs, Lambda functions). A wake starts it sooner.
+   */
+  get nextRunAt(): Date | undefined {
+    return this.#nextRunAt
+  }
+
+  /** Set by the daemon before each sleep, cleared when it wakes. */
+  planNextRun(at: Date | undefined): void {
+    this.#nextRunAt = at
+  }
 
   /** The state of `output`, or `undefined` before its first attempt. */
   get(output: string): OutputState | undefined {
@@ -84,8 +102,21 @@ export class OutputSchedule {
       lastSuccessAt: success.at.toISOString(),
       serial: success.serial,
       notAfter: notAfter.toISOString(),
+      ...(success.versionId !== undefined && { versionId: success.versionId }),
       renewAfter: renewAfter(success.at, notAfter, success.intervalMs).toISOString(),
     })
+  }
+
+  /**
+   * Makes `outputs` due from `now` (a CA rotation step asks for every output): they stay due
+   * until each succeeds, whether the cycle that saw the step fails them or renews only some.
+   */
+  markDue(outputs: readonly string[], now: Date): void {
+    for (const output of outputs) {
+      const previous = this.#states.get(output)
+      if (previous?.renewAfter === undefined) continue // never renewed: due already
+      this.#states.set(output, { ...previous, renewAfter: now.toISOString() })
+    }
   }
 
   /** Keeps the last success (the destination still holds it) and sets the error. */

@@ -16,3 +16,21 @@ export class RemoteError extends BrokerError {
     this.status = (KNOWN_STATUSES.includes(status) ? status : 500) as BrokerErrorStatus
   }
 }
+
+/**
+ * The JSON body of an auth service answer: the value on a 2xx, a {@link RemoteError} with the
+ * server's code and message otherwise (or `ERR_UPSTREAM_UNAVAILABLE` when the body says none).
+ */
+export async function readAnswer<T>(response: Response): Promise<T> {
+  const payload = (await response.json().catch(() => undefined)) as
+    | { code?: string; message?: string }
+    | undefined
+  if (!response.ok) {
+    throw new RemoteError(
+      (payload?.code ?? 'ERR_UPSTREAM_UNAVAILABLE') as BrokerErrorCode,
+      response.status,
+      payload?.message ?? `auth server answered HTTP ${response.status}`,
+    )
+  }
+  return payload as T
+}

@@ -29,6 +29,7 @@ import type { SignatureAlgorithm, Signer } from '../ports/signer.ts'
 import type { Store } from '../ports/store.ts'
 import type { Random } from '../random.ts'
 import { createCaCertificate } from './ca-certificate.ts'
+import { ROTATION_PHASES, type RotationMode, type RotationPhase } from './rotation-phases.ts'
 import { authorizedKeyLine } from './ssh/public-key.ts'
 import { certificatePem } from './x509/certificate.ts'
 import { keyIdentifier } from './x509/extensions.ts'
@@ -73,13 +74,30 @@ export interface CaKeySetRecord {
   readonly jwt?: { readonly key_ref: string; readonly jwk: JWK; readonly kid: string }
 }
 
+/** Where a CA is in its rotation (`rotation-phases.ts`); a record without one is in `standby`. */
+export interface CaRotationRecord {
+  readonly phase: RotationPhase
+  readonly mode: RotationMode
+  readonly grace_period_ms: number
+  /** When the current phase began (ISO 8601). */
+  readonly phase_since: string
+  /** When the current rotation began (`init`); absent in `standby`. */
+  readonly started_at?: string
+  /** When the last rotation completed or was rolled back. */
+  readonly last_rotated_at?: string
+  /** How many key sets this CA has made (0: only the first); names new keys (`user-tls-2`). */
+  readonly generation: number
+}
+
 export interface CaRecord {
   readonly type: CaType
   readonly cluster_name: string
+  /** The key set that signs. */
   readonly active: CaKeySetRecord
-  /** Keys still trusted but no longer signing (CA rotation's grace period). */
+  /** Key sets trusted but not signing: the other key of a rotation in progress. */
   readonly additional_trusted: readonly CaKeySetRecord[]
   readonly created_at: string
+  readonly rotation?: CaRotationRecord
 }
 
 /** A CA ready to issue. */
@@ -104,6 +122,8 @@ export interface LoadedCa {
   readonly trustedSshKeys: readonly string[]
   /** Public JWKs of every trusted JWT key (active first). */
   readonly trustedJwks: readonly JWK[]
+  /** The CA's rotation state (a standby state for records that never rotated). */
+  readonly rotation: CaRotationRecord
 }
 
 export type CertAuthorities = Readonly<Record<CaType, LoadedCa>>
@@ -118,39 +138,84 @@ export interface AuthoritiesDeps {
 
 export const caKey = (type: CaType): string => `cert_authority/${type}`
 
+/** A stored CA record with the revision it was read at (for compare-and-swap). */
+export interface StoredCaRecord {
+  readonly record: CaRecord
+  readonly revision: string
+}
+
+/** Reads and checks one CA record; `undefined` when the CA was never created. */
+export async function readCaRecord(store: Store, type: CaType): Promise<StoredCaRecord | undefined> {
+  const item = await store.get(caKey(type))
+  return item && { record: parseRecord(item.value), revision: item.revision }
+}
+
+/** The rotation state of a record, defaulting records that never rotated to `standby`. */
+export function rotationOf(record: CaRecord): CaRotationRecord {
+  return (
+    record.rotation ?? {
+      phase: 'standby',
+      mode: 'manual',
+      grace_period_ms: 0,
+      phase_since: record.created_at,
+      generation: 0,
+    }
+  )
+}
+
 /** Loads every CA, creating the missing ones. */
 export async function loadOrCreateAuthorities(deps: AuthoritiesDeps): Promise<CertAuthorities> {
+  return (await loadOrCreateRevisions(deps)).cas
+}
+
+/** {@link loadOrCreateAuthorities}, plus the revision each record was read or written at. */
+export async function loadOrCreateRevisions(
+  deps: AuthoritiesDeps,
+): Promise<{ cas: CertAuthorities; revisions: ReadonlyMap<CaType, string> }> {
   const entries = await Promise.all(
     CA_TYPES.map(async (type) => [type, await loadOrCreate(deps, type)] as const),
   )
-  return Object.freeze(Object.fromEntries(entries) as Record<CaType, LoadedCa>)
+  return {
+    cas: Object.freeze(
+      Object.fromEntries(entries.map(([type, e]) => [type, e.ca])) as Record<CaType, LoadedCa>,
+    ),
+    revisions: new Map(entries.map(([type, e]) => [type, e.revision])),
+  }
 }
 
-async function loadOrCreate(deps: AuthoritiesDeps, type: CaType): Promise<LoadedCa> {
-  const existing = await deps.store.get(caKey(type))
-  if (existing) return loadChecked(deps.keys, parseRecord(existing.value))
+async function loadOrCreate(
+  deps: AuthoritiesDeps,
+  type: CaType,
+): Promise<{ ca: LoadedCa; revision: string }> {
+  const existing = await readCaRecord(deps.store, type)
+  if (existing) return { ca: await loadChecked(deps.keys, existing.record), revision: existing.revision }
   const record = await newRecord(deps, type)
   try {
-    await deps.store.create(caKey(type), JSON.stringify(record))
-    return load(deps.keys, record)
+    const { revision } = await deps.store.create(caKey(type), JSON.stringify(record))
+    return { ca: await load(deps.keys, record), revision }
   } catch (err) {
     if (!(err instanceof AlreadyExistsError)) throw err
     // Another process created this CA first: use its keys and drop ours.
     await Promise.all(keyRefs(record).map((ref) => deps.keys.delete(ref)))
-    const winner = await deps.store.get(caKey(type))
+    const winner = await readCaRecord(deps.store, type)
     if (!winner)
       throw new StoreUnavailableError(`the ${type} CA record vanished while starting`, { cause: err })
-    return loadChecked(deps.keys, parseRecord(winner.value))
+    return { ca: await loadChecked(deps.keys, winner.record), revision: winner.revision }
   }
 }
 
 function keyRefs(record: CaRecord): string[] {
-  const { tls, ssh, jwt } = record.active
+  return keySetRefs(record.active)
+}
+
+/** The key store references of one key set. */
+export function keySetRefs(set: CaKeySetRecord): string[] {
+  const { tls, ssh, jwt } = set
   return [tls?.key_ref, ssh?.key_ref, jwt?.key_ref].filter((ref): ref is string => ref !== undefined)
 }
 
 /** Loads a stored record; unreadable certificates are a store problem, not a bug. */
-async function loadChecked(keys: KeyStore, record: CaRecord): Promise<LoadedCa> {
+export async function loadChecked(keys: KeyStore, record: CaRecord): Promise<LoadedCa> {
   try {
     return await load(keys, record)
   } catch (err) {
@@ -159,14 +224,32 @@ async function loadChecked(keys: KeyStore, record: CaRecord): Promise<LoadedCa> 
   }
 }
 
-/**
- * A new record with fresh keys. Every algorithm is chosen before the first key is made, and when
- * making a key fails, the keys made before it are discarded (a KMS key costs money while it
- * exists); the original error is rethrown.
- */
+/** A new record with fresh keys (generation 0). */
 async function newRecord(deps: AuthoritiesDeps, type: CaType): Promise<CaRecord> {
+  const active = await newKeySet(deps, type, 0)
+  return {
+    type,
+    cluster_name: deps.clusterName,
+    active,
+    additional_trusted: [],
+    created_at: deps.clock.now().toISOString(),
+  }
+}
+
+/**
+ * A fresh key set for `type`: its keys are labelled `<type>-<purpose>` in generation 0 and
+ * `<type>-<purpose>-<generation>` after (a KMS key store maps labels to keys). Every algorithm
+ * is chosen before the first key is made, and when making a key fails, the keys made before it
+ * are discarded (a KMS key costs money while it exists); the original error is rethrown.
+ */
+export async function newKeySet(
+  deps: AuthoritiesDeps,
+  type: CaType,
+  generation: number,
+): Promise<CaKeySetRecord> {
   const spec = CA_KEYS[type]
-  const label = (purpose: 'tls' | 'ssh' | 'jwt') => `${type}-${purpose}`
+  const label = (purpose: 'tls' | 'ssh' | 'jwt') =>
+    generation === 0 ? `${type}-${purpose}` : `${type}-${purpose}-${generation}`
   const pick = (purpose: 'tls' | 'ssh' | 'jwt') => {
     const preference = spec[purpose]
     return preference && pickAlgorithm(deps.keys, preference, label(purpose))
@@ -208,13 +291,7 @@ async function newRecord(deps: AuthoritiesDeps, type: CaType): Promise<CaRecord>
     await Promise.allSettled(made.map((ref) => deps.keys.delete(ref)))
     throw err
   }
-  return {
-    type,
-    cluster_name: deps.clusterName,
-    active,
-    additional_trusted: [],
-    created_at: now.toISOString(),
-  }
+  return active
 }
 
 function publicJwk(signer: Signer): JWK {
@@ -234,6 +311,7 @@ async function load(keys: KeyStore, record: CaRecord): Promise<LoadedCa> {
     trustedTlsCerts: trustedTlsPems.map((pem) => new X509Certificate(pem)),
     trustedSshKeys: sets.flatMap((s) => (s.ssh ? [s.ssh.public_key] : [])),
     trustedJwks: sets.flatMap((s) => (s.jwt ? [s.jwt.jwk] : [])),
+    rotation: rotationOf(record),
     ...(active.tls && { tls: await loadTls(keys, active.tls) }),
     ...(active.ssh && {
       ssh: { signer: await keys.signer(active.ssh.key_ref), publicKey: active.ssh.public_key },
@@ -274,12 +352,22 @@ const keySetSchema = z.looseObject({
     .looseObject({ key_ref: z.string().min(1), jwk: z.looseObject({}), kid: z.string().min(1) })
     .optional(),
 })
+const rotationSchema = z.looseObject({
+  phase: z.enum(ROTATION_PHASES as [RotationPhase, ...RotationPhase[]]),
+  mode: z.enum(['manual', 'auto']),
+  grace_period_ms: z.number().int().min(0),
+  phase_since: z.string(),
+  started_at: z.string().optional(),
+  last_rotated_at: z.string().optional(),
+  generation: z.number().int().min(0),
+})
 const recordSchema = z.looseObject({
   type: z.enum(CA_TYPES as [CaType, ...CaType[]]),
   cluster_name: z.string(),
   active: keySetSchema,
   additional_trusted: z.array(keySetSchema),
   created_at: z.string(),
+  rotation: rotationSchema.optional(),
 })
 
 /** A stored CA record, checked: the state store is input we do not fully control. */

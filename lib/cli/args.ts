@@ -1,24 +1,44 @@
 /**
- * Minimal command-line parsing: positional arguments plus `--flag value`, `--flag=value` and
- * boolean `--flag`. Unknown flags are errors, so a typo never silently changes behaviour.
+ * Command-line option parsing: positionals plus `--flag value`, `--flag=value`, `-f value`,
+ * boolean `--flag` (or `--flag=true|false`) and repeatable list options. Unknown options are
+ * usage errors, so a typo never silently changes behaviour; `--` ends the options.
+ *
+ * Specs double as documentation: `description` and `value` are what `--help` and docs/CLI.md show.
  */
-import { BadRequestError } from '../errors.ts'
+import { UsageError } from './usage-error.ts'
 
 export interface FlagSpec {
-  /** `string` flags take a value; `boolean` flags do not. */
-  readonly type: 'string' | 'boolean'
+  /** `string` takes one value; `boolean` none; `list` one value per occurrence (repeatable). */
+  readonly type: 'string' | 'boolean' | 'list'
   /** One-letter alias, e.g. `f` for `--file`. */
   readonly short?: string
+  /** The value's placeholder in help (`FILE`, `DURATION`); defaults to `VALUE`. */
+  readonly value?: string
+  /** One line for `--help`. */
+  readonly description: string
+  /** Accepted but not shown in help (kept for old command lines, e.g. `--json`). */
+  readonly hidden?: boolean
 }
+
+export type FlagSpecs = Readonly<Record<string, FlagSpec>>
+
+export type FlagValue = string | boolean | readonly string[]
 
 export interface ParsedArgs {
   readonly positionals: readonly string[]
-  readonly flags: Readonly<Record<string, string | boolean>>
+  readonly flags: Readonly<Record<string, FlagValue>>
 }
 
-export function parseArgs(argv: readonly string[], spec: Readonly<Record<string, FlagSpec>>): ParsedArgs {
+/**
+ * @throws UsageError (`unknown option --team`, `option --user needs a value`) for a command line
+ *   that does not fit `spec`.
+ * @example
+ * parseArgs(['ci', '--roles', 'access'], { roles: { type: 'string', description: '…' } })
+ * // { positionals: ['ci'], flags: { roles: 'access' } }
+ */
+export function parseArgs(argv: readonly string[], spec: FlagSpecs): ParsedArgs {
   const positionals: string[] = []
-  const flags: Record<string, string | boolean> = {}
+  const flags: Record<string, FlagValue> = {}
   const byShort = new Map(
     Object.entries(spec).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])),
   )
@@ -32,24 +52,46 @@ export function parseArgs(argv: readonly string[], spec: Readonly<Record<string,
       positionals.push(arg)
       continue
     }
-    const [rawName, inline] = arg.startsWith('--')
+    const [name, inline] = arg.startsWith('--')
       ? splitOnce(arg.slice(2))
       : [byShort.get(arg.slice(1)) ?? arg, undefined]
-    const flag = spec[rawName]
-    if (!flag) throw new BadRequestError(`unknown option ${arg}`)
+    const flag = spec[name]
+    if (!flag) throw new UsageError(`unknown option ${arg.split('=')[0]}`)
     if (flag.type === 'boolean') {
-      if (inline !== undefined) throw new BadRequestError(`option --${rawName} takes no value`)
-      flags[rawName] = true
+      flags[name] = booleanValue(name, inline)
       continue
     }
     const value = inline ?? argv[++i]
-    if (value === undefined) throw new BadRequestError(`option --${rawName} needs a value`)
-    flags[rawName] = value
+    if (value === undefined) throw new UsageError(`option --${name} needs a value`)
+    if (flag.type === 'list') flags[name] = [...((flags[name] as readonly string[] | undefined) ?? []), value]
+    else flags[name] = value
   }
   return { positionals, flags }
+}
+
+function booleanValue(name: string, inline: string | undefined): boolean {
+  if (inline === undefined || inline === 'true') return true
+  if (inline === 'false') return false
+  throw new UsageError(`option --${name} takes no value, or =true / =false`)
 }
 
 function splitOnce(text: string): [string, string | undefined] {
   const eq = text.indexOf('=')
   return eq < 0 ? [text, undefined] : [text.slice(0, eq), text.slice(eq + 1)]
+}
+
+/** Typed readers for parsed flags. */
+export function stringFlag(flags: ParsedArgs['flags'], name: string): string | undefined {
+  const value = flags[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+export function booleanFlag(flags: ParsedArgs['flags'], name: string): boolean | undefined {
+  const value = flags[name]
+  return typeof value === 'boolean' ? value : undefined
+}
+
+export function listFlag(flags: ParsedArgs['flags'], name: string): readonly string[] {
+  const value = flags[name]
+  return Array.isArray(value) ? value : []
 }

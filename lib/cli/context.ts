@@ -23,13 +23,19 @@ export interface CliContext {
 export interface CliIo {
   readonly env: Env
   readonly cwd: string
+  /** Writes one line of program output. */
   readonly stdout: (text: string) => void
+  /** Writes one line of errors, logs and progress. */
   readonly stderr: (text: string) => void
+  /** True when stderr is a terminal: progress lines are shown only then. Default false. */
+  readonly interactive?: boolean
+  /** Default: the system clock. */
+  readonly clock?: Clock
 }
 
 export async function openContext(io: CliIo): Promise<CliContext> {
   const config = loadConfig(io.env, io.cwd)
-  const clock = systemClock
+  const clock = io.clock ?? systemClock
   const store = await openStore(config.store, { clock })
   return {
     config,
@@ -44,5 +50,15 @@ export async function openContext(io: CliIo): Promise<CliContext> {
 /** Logging and printing only, for commands that need no state store (the bot). */
 export function openLoggingOnly(io: CliIo): Pick<CliContext, 'clock' | 'log' | 'print'> {
   const config = loadConfig(io.env, io.cwd)
-  return { clock: systemClock, log: createLogger(config.logLevel, io.stderr), print: io.stdout }
+  return { clock: io.clock ?? systemClock, log: createLogger(config.logLevel, io.stderr), print: io.stdout }
+}
+
+/** Runs `body` on a freshly opened context and closes its store afterwards. */
+export async function withContext<T>(io: CliIo, body: (ctx: CliContext) => Promise<T>): Promise<T> {
+  const ctx = await openContext(io)
+  try {
+    return await body(ctx)
+  } finally {
+    await ctx.store.close()
+  }
 }

@@ -1,7 +1,8 @@
 /**
- * The embedded main job's auth side: an auth service on the configured store, its CA keys as
- * 0600 files in the state directory, served on a loopback address, with the example cluster
- * applied and an admin identity written to `<state>/admin/`.
+ * The local auth service (`start`, `auth start`, `auth bootstrap`): an auth service on the
+ * configured store, its CA keys as 0600 files in the state directory, bootstrap documents
+ * applied, an admin identity written to `<state>/admin/` (key, tlscert, the user CA and an
+ * `auth_server` file naming the URL), and, unless only bootstrapping, served on a loopback address.
  */
 import { join, resolve } from 'node:path'
 import { serve } from '@hono/node-server'
@@ -30,7 +31,20 @@ export interface LocalCluster {
   close(): Promise<void>
 }
 
-export async function startLocalCluster(ctx: CliContext, cwd: string): Promise<LocalCluster> {
+/** The embedded main job's auth side: the example cluster applied, served on the listen address. */
+export function startLocalCluster(ctx: CliContext, cwd: string): Promise<LocalCluster> {
+  return startLocalAuth(ctx, { documents: [resolve(cwd, EXAMPLE_CLUSTER_DIR)] })
+}
+
+export interface LocalAuthOptions {
+  /** Files or directories of documents to apply (create or update) before serving. */
+  readonly documents: readonly string[]
+  /** False: set up state, CAs and the admin identity, then stop (`auth bootstrap`). Default true. */
+  readonly serve?: boolean
+}
+
+/** The auth service on the configured state; see the file comment. */
+export async function startLocalAuth(ctx: CliContext, options: LocalAuthOptions): Promise<LocalCluster> {
   const { host, port } = ctx.config.listen
   const url = `http://${host}:${port}`
   const service = await createAuthService({
@@ -41,25 +55,20 @@ export async function startLocalCluster(ctx: CliContext, cwd: string): Promise<L
     clock: ctx.clock,
     random: cryptoRandom,
     log: ctx.log,
-    iam: { extraStsHosts: ctx.config.iam.extraStsHosts },
+    iam: { extraStsHosts: ctx.config.iam.extraStsHosts, admins: ctx.config.iam.admins },
   })
-  const applied = await applyResources(
-    service.deps.resources,
-    loadDocuments(resolve(cwd, EXAMPLE_CLUSTER_DIR)),
-  )
-  const adminDir = await writeAdminIdentity(ctx, service)
+  const documents = options.documents.flatMap((path) => loadDocuments(path))
+  const applied = await applyResources(service.deps.resources, documents)
+  const adminDir = await writeAdminIdentity(ctx, service, url)
+  const base = { service, url, applied, ...(adminDir !== undefined && { adminDir }) }
+  if (options.serve === false) return { ...base, close: async () => {} }
   const server = await listen(service, host, port)
   ctx.log.info('auth service listening', { url, cluster: ctx.config.clusterName })
-  return {
-    service,
-    url,
-    applied,
-    ...(adminDir !== undefined && { adminDir }),
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  }
+  return { ...base, close: () => new Promise<void>((done) => server.close(() => done())) }
 }
 
-function keyStoreFor(ctx: CliContext): KeyStore {
+/** The local key store for the configured state: 0600 files under `<state>/keys`, or memory. */
+export function keyStoreFor(ctx: Pick<CliContext, 'config'>): KeyStore {
   const store = ctx.config.store
   switch (store.kind) {
     case 'embedded':
@@ -74,8 +83,12 @@ function keyStoreFor(ctx: CliContext): KeyStore {
   }
 }
 
-/** A fresh admin identity (12h) in `<state>/admin/`: key, tlscert and the user CA. */
-async function writeAdminIdentity(ctx: CliContext, service: AuthService): Promise<string | undefined> {
+/** A fresh admin identity (12h) in `<state>/admin/`: key, tlscert, the user CA and `auth_server`. */
+async function writeAdminIdentity(
+  ctx: CliContext,
+  service: AuthService,
+  url: string,
+): Promise<string | undefined> {
   if (ctx.config.store.kind !== 'embedded') return undefined
   const dir = join(ctx.config.store.stateDir, 'admin')
   const key = generateClientKey()
@@ -85,6 +98,7 @@ async function writeAdminIdentity(ctx: CliContext, service: AuthService): Promis
       ['key', key.privatePem],
       ['tlscert', certs.tlsCertPem],
       ['credbroker-user-ca.crt', service.deps.cas.user.trustedTlsPems.join('')],
+      ['auth_server', `${url}\n`],
     ]),
   )
   return dir

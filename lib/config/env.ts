@@ -7,6 +7,19 @@ import { InvalidConfigError } from '../errors.ts'
 /** A read-only view of the environment (`process.env` in production, a literal in tests). */
 export type Env = Readonly<Record<string, string | undefined>>
 
+/**
+ * One environment variable a loader reads, as documented. Each loader exports the list of its
+ * variables; its doc comment points to that list, and `scripts/gen-config-reference.ts` renders
+ * it into docs/CONFIGURATION.md, so the reference and the loader cannot drift apart (a test
+ * checks that every variable a loader reads is listed). Markdown is allowed in the texts.
+ */
+export interface EnvVariable {
+  readonly name: string
+  readonly meaning: string
+  /** What applies when the variable is unset; absent when there is no default. */
+  readonly default?: string
+}
+
 /** The variable's trimmed value, or `undefined` when unset or blank. */
 export function optionalString(env: Env, name: string): string | undefined {
   const raw = env[name]

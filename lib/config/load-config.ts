@@ -2,25 +2,75 @@
  * The auth service's configuration, parsed once per process (or Lambda cold start) from the
  * environment, validated with errors that name the variable, typed and frozen.
  *
- * | variable                      | meaning                                             | default           |
- * |-------------------------------|-----------------------------------------------------|-------------------|
- * | `CREDBROKER_STORE`            | `embedded`, `memory` or `dynamodb`                  | `embedded`        |
- * | `CREDBROKER_STATE_DIR`        | directory of the embedded state                     | `.credbroker`     |
- * | `CREDBROKER_DYNAMODB_TABLE`   | table name (required for `dynamodb`)                |                   |
- * | `CREDBROKER_DYNAMODB_ENDPOINT`| endpoint override (a local moto server in tests)    | AWS's endpoint    |
- * | `AWS_REGION`                  | region (required for `dynamodb`)                    |                   |
- * | `CREDBROKER_CLUSTER_NAME`     | the cluster's name, written into every certificate  | `credbroker.local`|
- * | `CREDBROKER_LOG_LEVEL`        | `debug`, `info`, `warn` or `error`                  | `info`            |
- * | `CREDBROKER_LISTEN`           | `host:port` the local auth service listens on       | `127.0.0.1:3025`  |
- * | `CREDBROKER_IAM_EXTRA_STS_HOSTS` | comma-separated STS hosts accepted for IAM joins besides AWS's (VPC endpoints) | none |
+ * The variables it reads, with their meaning and defaults, are {@link SERVICE_ENV} (rendered into
+ * docs/CONFIGURATION.md by `npm run docs:config`).
  *
  * Nothing in `lib/` reads `process.env` except {@link loadConfig}'s default argument.
  */
 import { resolve } from 'node:path'
 import { InvalidConfigError } from '../errors.ts'
 import { deepFreeze } from '../freeze.ts'
+import { type AdminIamRule, adminIamRulesFromEnv } from '../join/iam/admin-allow-list.ts'
 import type { LogLevel } from '../log.ts'
-import { type Env, matching, oneOf, optionalString, optionalUrl, requiredString } from './env.ts'
+import {
+  type Env,
+  type EnvVariable,
+  matching,
+  oneOf,
+  optionalString,
+  optionalUrl,
+  requiredString,
+} from './env.ts'
+
+/** Every variable {@link loadConfig} reads: the auth service's and the admin CLI's settings. */
+export const SERVICE_ENV: readonly EnvVariable[] = [
+  { name: 'CREDBROKER_STORE', meaning: '`embedded`, `memory` or `dynamodb`', default: '`embedded`' },
+  {
+    name: 'CREDBROKER_STATE_DIR',
+    meaning: 'directory of the embedded state: database, CA keys, admin identity',
+    default: '`.credbroker`',
+  },
+  { name: 'CREDBROKER_DYNAMODB_TABLE', meaning: 'table name (required for `dynamodb`)' },
+  {
+    name: 'CREDBROKER_DYNAMODB_ENDPOINT',
+    meaning: 'DynamoDB endpoint override (a local moto server in tests)',
+    default: "AWS's endpoint",
+  },
+  { name: 'AWS_REGION', meaning: 'region (required for `dynamodb`)' },
+  {
+    name: 'CREDBROKER_CLUSTER_NAME',
+    meaning: "the cluster's name (a DNS name), written into every certificate",
+    default: '`credbroker.local`',
+  },
+  { name: 'CREDBROKER_LOG_LEVEL', meaning: '`debug`, `info`, `warn` or `error`', default: '`info`' },
+  {
+    name: 'CREDBROKER_LISTEN',
+    meaning: '`host:port` the local auth service listens on',
+    default: '`127.0.0.1:3025`',
+  },
+  {
+    name: 'CREDBROKER_IAM_EXTRA_STS_HOSTS',
+    meaning: "comma-separated STS hosts accepted for IAM joins besides AWS's own (VPC endpoints)",
+    default: 'none',
+  },
+  {
+    name: 'CREDBROKER_ADMIN_IAM',
+    meaning:
+      'JSON list of the IAM principals that may log in as administrators (`credbroker login`): `[{"arn": "<ARN glob>", "roles": ["admin"], "user": "<name>"}]`, `roles` and `user` optional; an IAM role ARN also matches its sessions (docs/ADMIN-AUTH.md)',
+    default: 'nobody',
+  },
+  {
+    name: 'CREDBROKER_EVENT_BUS',
+    meaning:
+      'EventBridge bus (name or ARN) where audit events that may trigger a reissue are published: `lock.deleted`, `role.created|updated|deleted`, `ca.rotation` (the deployed auth function; needs `AWS_REGION`)',
+    default: 'none: not published',
+  },
+  {
+    name: 'CREDBROKER_EVENTBRIDGE_ENDPOINT',
+    meaning: 'EventBridge endpoint override (moto in tests)',
+    default: "AWS's endpoint",
+  },
+]
 
 export type StoreConfig =
   | { readonly kind: 'memory' }
@@ -38,8 +88,10 @@ export interface Config {
   readonly store: StoreConfig
   /** Where the locally served auth service listens (the CLI's `start`). */
   readonly listen: { readonly host: string; readonly port: number }
-  /** IAM join settings. */
-  readonly iam: { readonly extraStsHosts: readonly string[] }
+  /** Where reissue-triggering audit events go (`lib/ports/event-sink.ts`); absent: nowhere. */
+  readonly events?: { readonly bus: string; readonly region: string; readonly endpoint?: URL }
+  /** IAM join settings, and the administrators' IAM login allow-list. */
+  readonly iam: { readonly extraStsHosts: readonly string[]; readonly admins: readonly AdminIamRule[] }
 }
 
 const STORE_KINDS = ['embedded', 'memory', 'dynamodb'] as const
@@ -62,8 +114,25 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: oneOf(env, 'CREDBROKER_LOG_LEVEL', LOG_LEVELS, 'info'),
     store: storeConfig(env, cwd),
     listen: listenConfig(env),
-    iam: { extraStsHosts: hostList(env, 'CREDBROKER_IAM_EXTRA_STS_HOSTS') },
+    ...eventsConfig(env),
+    iam: {
+      extraStsHosts: hostList(env, 'CREDBROKER_IAM_EXTRA_STS_HOSTS'),
+      admins: adminIamRulesFromEnv(env, 'CREDBROKER_ADMIN_IAM'),
+    },
   })
+}
+
+/** An EventBridge bus name or ARN. */
+const EVENT_BUS = /^(arn:[\w-]+:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9._\-/]{1,256}$/
+
+function eventsConfig(env: Env): { events?: NonNullable<Config['events']> } {
+  const bus = optionalString(env, 'CREDBROKER_EVENT_BUS')
+  if (bus === undefined) return {}
+  matching(env, 'CREDBROKER_EVENT_BUS', EVENT_BUS, 'an EventBridge bus name or ARN', bus)
+  const region = requiredString(env, 'AWS_REGION', 'when CREDBROKER_EVENT_BUS is set')
+  matching(env, 'AWS_REGION', REGION, 'an AWS region such as us-east-1', region)
+  const endpoint = optionalUrl(env, 'CREDBROKER_EVENTBRIDGE_ENDPOINT')
+  return { events: { bus, region, ...(endpoint && { endpoint }) } }
 }
 
 const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/

@@ -18,18 +18,17 @@
  */
 import type { Hono } from 'hono'
 import * as z from 'zod'
+import { auditRoleChange } from '../auth/audit.ts'
 import { addBot, addJoinToken, removeBot } from '../auth/bots.ts'
 import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'
 import { addLock, auditLockChange, parseLockExpiry } from '../auth/lock-admin.ts'
-import { assertCallerNotLocked } from '../auth/locks.ts'
-import { loadCallerRoles } from '../auth/roles.ts'
-import { AccessDeniedError, BadRequestError } from '../errors.ts'
-import { ruleAllows } from '../rbac/index.ts'
+import { BadRequestError } from '../errors.ts'
 import { nameOf } from '../resources/keys.ts'
 import { validateResource } from '../resources/parse.ts'
 import { isResourceKind } from '../resources/schemas.ts'
 import type { LockTarget, ResourceKind } from '../resources/types.ts'
+import { adminGate } from './admin-gate.ts'
 import type { AppEnv, CallerContext } from './auth-app.ts'
 import { parseJsonBody } from './body.ts'
 import { getVisible, isRegisteredKind, viewingRoles, visibleItems } from './visible-resources.ts'
@@ -56,18 +55,7 @@ const addLockBody = z.strictObject({
 })
 
 export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf: CallerOf): void {
-  /** The caller, authenticated (401 before any other check) and not locked (403). */
-  const admitted = async (c: Parameters<CallerOf>[0]): Promise<Caller> => {
-    const caller = await callerOf(c)
-    await assertCallerNotLocked(deps, caller)
-    return caller
-  }
-  const authorize = async (caller: Caller, kind: string, verb: string): Promise<Caller> => {
-    const decision = ruleAllows(await loadCallerRoles(deps.resources, caller.identity), kind, verb)
-    if (!decision.allowed)
-      throw new AccessDeniedError(`${caller.identity.user} may not ${verb} ${kind}: ${decision.reason}`)
-    return caller
-  }
+  const { admitted, authorize } = adminGate(deps, callerOf)
 
   app.get('/v1/resources/:kind', async (c) => {
     const caller = await admitted(c)
@@ -94,6 +82,8 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     await authorize(caller, kindOf(doc.kind), 'create')
     const created = await deps.resources.create(doc)
     if (created.kind === 'lock') await auditLockChange(deps, caller.identity.user, 'lock.created', created)
+    if (created.kind === 'role')
+      await auditRoleChange(deps, caller.identity.user, 'role.created', nameOf(created))
     return c.json(created, 201)
   })
   app.get('/v1/resources/:kind/:name{.+}', async (c) => {
@@ -121,6 +111,9 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     const updated = await deps.resources.update(resource)
     // A lock changed in place (retargeted, reworded) is an audit event, like its creation.
     if (updated.kind === 'lock') await auditLockChange(deps, caller.identity.user, 'lock.updated', updated)
+    // A role change may widen or narrow what bots' outputs carry: audited (and published).
+    if (updated.kind === 'role')
+      await auditRoleChange(deps, caller.identity.user, 'role.updated', nameOf(updated))
     return c.json(updated)
   })
   app.delete('/v1/resources/:kind/:name{.+}', async (c) => {
@@ -132,6 +125,8 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     const lock = kind === 'lock' ? await deps.resources.get('lock', c.req.param('name')) : undefined
     await deps.resources.delete(kind, c.req.param('name'), revision === undefined ? {} : { revision })
     if (lock) await auditLockChange(deps, caller.identity.user, 'lock.deleted', lock)
+    if (kind === 'role')
+      await auditRoleChange(deps, caller.identity.user, 'role.deleted', c.req.param('name'))
     return c.json({ ok: true })
   })
   app.post('/v1/bots', async (c) => {

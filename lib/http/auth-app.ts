@@ -5,7 +5,7 @@
  * | method | path                         | auth     | what                                         |
  * |--------|------------------------------|----------|----------------------------------------------|
  * | GET    | /v1/ping                     | none     | cluster name, public address, CA fingerprints |
- * | GET    | /v1/cas                      | none     | CA certificates, SSH CA keys, known_hosts, JWKS |
+ * | GET    | /v1/cas                      | none     | every trusted CA (certificates, SSH keys, known_hosts, JWKS) and each CA's rotation phase |
  * | GET    | /.well-known/jwks.json       | none     | the JWT signing keys                          |
  * | POST   | /v1/join                     | token    | token join → renewable bot identity           |
  * | POST   | /v1/join/iam/challenge       | none     | a single-use challenge for an `iam` token     |
@@ -16,6 +16,8 @@
  * | POST   | /v1/svid/x509, /v1/svid/jwt  | PoP      | SPIFFE X.509-SVID / JWT-SVID (`spiffe` paths) |
  * | POST   | /v1/heartbeat                | PoP      | bot instance heartbeat                        |
  * | *      | /v1/{resources,bots,locks}…  | PoP+RBAC | admin (see admin-routes.ts)                   |
+ * | GET/POST | /v1/ca/rotation            | PoP+RBAC | CA rotation status and steps (ca-routes.ts)   |
+ * | POST   | /v1/admin/login/iam[/challenge] | AWS   | admin login by IAM (admin-login-routes.ts)    |
  *
  * Every request body is JSON, at most {@link MAX_BODY_BYTES}; every error is `{code, message}`.
  * Every PoP route refuses a locked caller, and both joins a locked bot or token (lib/auth/locks.ts).
@@ -35,8 +37,10 @@ import type { RouteRequest } from '../auth/route.ts'
 import { issueJwtSvid, issueX509Svid } from '../auth/svid.ts'
 import { isBrokerError } from '../errors.ts'
 import { renewalRequestId } from '../resources/bot-instance.ts'
+import { registerAdminLoginRoutes } from './admin-login-routes.ts'
 import { registerAdminRoutes } from './admin-routes.ts'
 import { parseJsonBody } from './body.ts'
+import { registerCaRoutes } from './ca-routes.ts'
 import { caBundle, pingResponse } from './cas.ts'
 import { errorResponse, notFoundResponse } from './errors.ts'
 import { readBody } from './read-body.ts'
@@ -148,6 +152,8 @@ export function createAuthApp(deps: AuthAppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.use(async (c, next) => {
     c.set('body', await readBody(c, MAX_BODY_BYTES))
+    // CAs may have rotated in another process: at most one store read per refresh interval.
+    await deps.authorities?.refresh()
     await next()
   })
   /** The authenticated caller, verified once per request (a second verify would be a replay). */
@@ -265,6 +271,8 @@ export function createAuthApp(deps: AuthAppDeps): Hono<AppEnv> {
     return c.json({ ok: true })
   })
   registerAdminRoutes(app, deps, caller)
+  registerCaRoutes(app, deps, caller)
+  registerAdminLoginRoutes(app, deps)
 
   app.notFound(notFoundResponse)
   app.onError((err, c) => errorResponse(c, err, deps.log))

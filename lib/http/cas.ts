@@ -1,6 +1,12 @@
-/** Public CA material: ping and the CA bundle (PEMs, SSH CA keys, known_hosts, JWKS). */
+/**
+ * Public CA material: ping and the CA bundle (PEMs, SSH CA keys, known_hosts, JWKS). Both list
+ * every CA key trusted in the current rotation phase, and say each CA's phase and signing
+ * fingerprints, which bots compare on every run to decide when to reissue.
+ */
 import { createHash } from 'node:crypto'
 import type { AuthDeps } from '../auth/deps.ts'
+import { CA_TYPES, type CaType } from '../ca/authorities.ts'
+import type { RotationPhase } from '../ca/rotation-phases.ts'
 
 /** SHA-256 over the DER of a CA certificate, hex: what a bot pins. */
 const certFingerprint = (der: Uint8Array) => createHash('sha256').update(der).digest('hex')
@@ -17,7 +23,33 @@ export function pingResponse(deps: AuthDeps) {
       db: tls('db'),
       jwt: deps.cas.jwt.trustedJwks.map((k) => k.kid),
     },
+    rotation: rotationSummary(deps),
   }
+}
+
+/** Per CA: its rotation phase and the fingerprints of the key set that signs now. */
+export interface CaRotationSummary {
+  readonly phase: RotationPhase
+  /** SHA-256 of the signing X.509 CA certificate (hex), for CAs with one. */
+  readonly tls?: string
+  /** `kid` of the signing JWT key. */
+  readonly jwt?: string
+  /** The signing SSH CA key (`authorized_keys` line), for CAs with one. */
+  readonly ssh?: string
+}
+
+export function rotationSummary(deps: AuthDeps): Record<CaType, CaRotationSummary> {
+  const entries = CA_TYPES.map((type) => {
+    const ca = deps.cas[type]
+    const summary: CaRotationSummary = {
+      phase: ca.rotation.phase,
+      ...(ca.tls && { tls: certFingerprint(ca.tls.certDer) }),
+      ...(ca.jwt && { jwt: ca.jwt.kid }),
+      ...(ca.ssh && { ssh: ca.ssh.publicKey }),
+    }
+    return [type, summary] as const
+  })
+  return Object.fromEntries(entries) as Record<CaType, CaRotationSummary>
 }
 
 /**
@@ -40,5 +72,6 @@ export function caBundle(deps: AuthDeps) {
     ssh: { user: deps.cas.user.trustedSshKeys, host: deps.cas.host.trustedSshKeys },
     known_hosts: knownHosts(deps),
     jwks: { keys: deps.cas.jwt.trustedJwks },
+    rotation: rotationSummary(deps),
   }
 }

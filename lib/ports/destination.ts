@@ -47,6 +47,17 @@ export interface WriteMeta {
   readonly metadata?: Readonly<Record<string, unknown>>
 }
 
+/** What a successful write made. */
+export interface WriteResult {
+  /**
+   * The version the set was stored as, non-empty and different for every write that made a new
+   * version: Secrets Manager's `VersionId`, the directory's version directory name, the memory
+   * destination's counter. An idempotent retry (same issuance, same content) that made no new
+   * version returns the first write's id.
+   */
+  readonly versionId: string
+}
+
 export interface Destination {
   /**
    * Replaces the whole current set with `artifacts`, atomically: afterwards readers see exactly
@@ -54,10 +65,11 @@ export interface Destination {
    * complete; never a mix. A write that fails leaves the previous set readable and unchanged.
    * Concurrent writes to one destination serialise: the final set is one writer's whole set.
    * Content is copied: changing a `Uint8Array` after `write` returns does not change the set.
+   * @returns the version the set was stored as ({@link WriteResult}).
    * @throws TypeError when `artifacts` is empty, holds a bad name or a value that is neither a
    *   `Uint8Array` nor a string, or `meta` is malformed (programmer errors; nothing is written).
    */
-  write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<void>
+  write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<WriteResult>
 
   /**
    * One artifact of the current set, as bytes (strings come back as their UTF-8 encoding). The

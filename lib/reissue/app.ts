@@ -4,9 +4,12 @@
  *
  * - `POST /v1/reissue` `{ outputs?: string[], reason?: string }` renews the named outputs (all
  *   when absent) now, through the same pipeline as the schedule, and answers per output
- *   `{ output, ok: true, serial, not_after }` or `{ output, ok: false, code, message }`.
+ *   `{ output, ok: true, version_id, serial, not_after }` or `{ output, ok: false, code, message }`
+ *   (`version_id`: the destination's version of the set, a Secrets Manager `VersionId`).
  *   Unknown names are refused (400 `ERR_NOT_FOUND`) before anything runs. An `Idempotency-Key`
  *   retry with the same body replays the first answer without issuing; with another body: 409.
+ *   With a {@link ReplyRecord} (the Lambda), finished replies are also looked up there and kept
+ *   there, so a retry that reaches another container replays too.
  * - `GET /v1/status`: per output the last success, expiry, renewal time and last error; the
  *   bot identity's expiry; whether the auth service answers a ping.
  *
@@ -16,28 +19,27 @@
  * run that covers its outputs.
  */
 import { Hono } from 'hono'
-import type { CycleResult, OutputResult } from '../bot/bot.ts'
 import type { Clock } from '../clock.ts'
 import { BadRequestError, ThrottledError } from '../errors.ts'
 import { errorResponse, notFoundResponse } from '../http/errors.ts'
 import { readBody } from '../http/read-body.ts'
 import type { Logger } from '../log.ts'
 import type { Authorizer } from './authorize.ts'
-import type { RunCoordinator } from './coordinator.ts'
 import { IdempotencyConflictError, UnknownOutputsError } from './errors.ts'
-import { IdempotencyCache, type StoredReply } from './idempotency.ts'
+import { fingerprintOf, IdempotencyCache, type StoredReply } from './idempotency.ts'
 import { RateLimiter } from './rate-limit.ts'
+import type { ReplyRecord } from './reply-record.ts'
 import { parseReissueRequest, type ReissueRequest } from './request.ts'
+import { type ReissueRunDeps, runReissue } from './run.ts'
 import { type StatusDeps, statusOf } from './status.ts'
+
+export type { ReissueOutputResult } from './run.ts'
 
 const MAX_BODY_BYTES = 16 * 1024
 
-export interface ReissueAppDeps extends StatusDeps {
+export interface ReissueAppDeps extends StatusDeps, ReissueRunDeps {
   /** The configured output names, in configuration order. */
   readonly outputs: readonly string[]
-  /** Renews exactly `outputs` (one `runCycle` with `only`, under the storage lease if any). */
-  readonly reissue: (outputs: readonly string[]) => Promise<CycleResult>
-  readonly runs: RunCoordinator
   readonly authorize: Authorizer
   readonly clock: Clock
   readonly log: Logger
@@ -45,11 +47,9 @@ export interface ReissueAppDeps extends StatusDeps {
   readonly limiter?: RateLimiter
   /** Default: 24 h, 1000 keys. */
   readonly idempotency?: IdempotencyCache
+  /** Finished replies kept beyond this process (the Lambda's); absent: memory only. */
+  readonly replies?: ReplyRecord
 }
-
-export type ReissueOutputResult =
-  | { readonly output: string; readonly ok: true; readonly serial: string; readonly not_after: string }
-  | { readonly output: string; readonly ok: false; readonly code: string; readonly message: string }
 
 export function createReissueApp(deps: ReissueAppDeps) {
   const limiter = deps.limiter ?? new RateLimiter({ clock: deps.clock, perMinute: 6 })
@@ -71,7 +71,7 @@ export function createReissueApp(deps: ReissueAppDeps) {
       if (found.kind === 'conflict') throw new IdempotencyConflictError()
       if (found.kind === 'replay') reply = found.reply
       else {
-        reply = reissue(deps, caller.id, request)
+        reply = replayOrReissue(deps, caller.id, key, request)
         found.complete(reply)
       }
     }
@@ -90,28 +90,40 @@ export function createReissueApp(deps: ReissueAppDeps) {
 }
 
 async function reissue(deps: ReissueAppDeps, caller: string, request: ReissueRequest): Promise<StoredReply> {
-  const names = request.outputs ?? deps.outputs
-  deps.log.info('reissue requested', {
-    caller,
-    outputs: names.join(','),
-    ...(request.reason !== undefined && { reason: request.reason }),
-  })
-  const results = new Map<string, OutputResult>()
-  const first = await deps.runs.run({ outputs: names, join: true }, () => deps.reissue(names))
-  for (const r of first.outputs) results.set(r.output, r)
-  // A joined scheduled cycle may have skipped an output (renewed just before): renew it ourselves.
-  const missing = names.filter((n) => !results.has(n))
-  if (missing.length > 0) {
-    const second = await deps.runs.run({ outputs: missing, join: false }, () => deps.reissue(missing))
-    for (const r of second.outputs) results.set(r.output, r)
-  }
-  const outputs = names.map((name) => toResult(name, results.get(name)))
-  return { status: 200, body: { ok: outputs.every((o) => o.ok), outputs } }
+  const outcome = await runReissue(deps, request.outputs ?? deps.outputs, { caller, reason: request.reason })
+  return { status: 200, body: outcome }
 }
 
-function toResult(name: string, r: OutputResult | undefined): ReissueOutputResult {
-  if (r === undefined) return { output: name, ok: false, code: 'ERR_INTERNAL', message: 'not renewed' }
-  return r.ok
-    ? { output: r.output, ok: true, serial: r.serial, not_after: r.notAfter }
-    : { output: r.output, ok: false, code: r.code, message: r.message }
+/**
+ * A key this process has not seen: the persisted reply if another container finished it, else a
+ * reissue whose reply is then persisted. The record failing to read or write never fails the
+ * request (it only costs a replay); a conflict found there is a 409 like one found in memory.
+ */
+async function replayOrReissue(
+  deps: ReissueAppDeps,
+  caller: string,
+  key: string,
+  request: ReissueRequest,
+): Promise<StoredReply> {
+  const replies = deps.replies
+  if (replies === undefined) return reissue(deps, caller, request)
+  const fingerprint = fingerprintOf(request)
+  const found = await replies.find(caller, key, fingerprint).catch((err: unknown) => {
+    deps.log.warn('could not read the reissue replies; reissuing', { error: errorText(err) })
+    return undefined
+  })
+  if (found?.kind === 'conflict') throw new IdempotencyConflictError()
+  if (found?.kind === 'replay') {
+    deps.log.info('reissue replayed from the stored replies', { caller })
+    return found.reply
+  }
+  const reply = await reissue(deps, caller, request)
+  await replies.save(caller, key, fingerprint, reply).catch((err: unknown) => {
+    deps.log.warn('could not store the reissue reply; a retry elsewhere reissues', { error: errorText(err) })
+  })
+  return reply
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }

@@ -3,7 +3,8 @@
  * retry with the same key and the same body (within `ttlMs`) gets the first request's result —
  * even while that request is still running — without issuing again. The same key with another
  * body is a conflict. In memory and bounded (oldest first evicted): a restart or an evicted key
- * forgets, which only costs an extra issuance.
+ * forgets, which only costs an extra issuance. A Lambda also keeps finished replies in a
+ * `ReplyRecord` (`reply-record.ts`), which survives the container.
  */
 import { createHash } from 'node:crypto'
 import type { Clock } from '../clock.ts'
@@ -25,6 +26,11 @@ export type Lookup =
   | { readonly kind: 'replay'; readonly reply: Promise<StoredReply> }
   | { readonly kind: 'conflict' }
 
+/** SHA-256 of the request body as JSON: what a retry must repeat to be a retry. */
+export function fingerprintOf(body: unknown): string {
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex')
+}
+
 export class IdempotencyCache {
   readonly #clock: Clock
   readonly #ttlMs: number
@@ -45,7 +51,7 @@ export class IdempotencyCache {
   lookup(caller: string, key: string, body: unknown): Lookup {
     const now = this.#clock.now().getTime()
     const id = `${caller}\n${key}`
-    const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('hex')
+    const fingerprint = fingerprintOf(body)
     const found = this.#records.get(id)
     if (found && found.expiresAt > now) {
       return found.fingerprint === fingerprint ? { kind: 'replay', reply: found.reply } : { kind: 'conflict' }

@@ -50,6 +50,7 @@ export async function startReissueServer(
     schedule: deps.schedule,
     ping: () => bot.client.ping(),
     identityNotAfter: () => identity,
+    nextRunAt: () => deps.schedule.nextRunAt,
     runs: deps.runs,
     authorize: localAuthorizer({ token }),
     clock: bot.clock,

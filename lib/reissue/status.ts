@@ -24,6 +24,8 @@ export interface OutputStatus {
   readonly last_success?: string
   readonly serial?: string
   readonly not_after?: string
+  /** The destination's version of the last set written (a Secrets Manager `VersionId`). */
+  readonly version_id?: string
   /** From when the schedule renews it again. */
   readonly renew_after?: string
   readonly last_error?: { readonly code: string; readonly message: string; readonly at: string }
@@ -44,6 +46,7 @@ export async function statusOf(deps: StatusDeps): Promise<StatusBody> {
       ...(s?.lastSuccessAt !== undefined && { last_success: s.lastSuccessAt }),
       ...(s?.serial !== undefined && { serial: s.serial }),
       ...(s?.notAfter !== undefined && { not_after: s.notAfter }),
+      ...(s?.versionId !== undefined && { version_id: s.versionId }),
       ...(s?.renewAfter !== undefined && { renew_after: s.renewAfter }),
       ...(s?.lastError !== undefined && { last_error: s.lastError }),
     }

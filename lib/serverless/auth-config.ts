@@ -3,26 +3,47 @@
  * ({@link loadConfig}) plus what only the deployed function needs. Parsed once per cold start;
  * every error names the variable.
  *
- * | variable                          | meaning                                                        | default |
- * |-----------------------------------|----------------------------------------------------------------|---------|
- * | `CREDBROKER_STORE`                | must be `dynamodb` (a Lambda has no durable disk)              |         |
- * | `CREDBROKER_KEY_STORE`            | where CA keys live: `kms`                                      | `kms`   |
- * | `CREDBROKER_KMS_KEYS`             | JSON object: CA key label (`user-tls`, …) → KMS key id or ARN  |         |
- * | `CREDBROKER_KMS_ENDPOINT`         | KMS endpoint override (moto in tests)                          | AWS's   |
- * | `CREDBROKER_KMS_MESSAGE_TYPE`     | `DIGEST` (hash locally) or `RAW` (moto, which mishandles DIGEST)| `DIGEST`|
- * | `CREDBROKER_PUBLIC_ADDR`          | the origin clients address (a custom domain in front of the Function URL); proofs of possession are checked against it | `https://<Function URL domain>` |
- * | `CREDBROKER_BOOTSTRAP_FILE`       | YAML resources created on start when absent (roles, bots, join tokens) | none |
- * | `CREDBROKER_STS_ENDPOINT`         | where signed GetCallerIdentity requests for the region's STS host are sent (moto in tests) | AWS's |
- *
- * Plus `CREDBROKER_DYNAMODB_TABLE`, `CREDBROKER_DYNAMODB_ENDPOINT`, `AWS_REGION`,
- * `CREDBROKER_CLUSTER_NAME`, `CREDBROKER_LOG_LEVEL` and `CREDBROKER_IAM_EXTRA_STS_HOSTS` as in
- * {@link loadConfig}.
+ * The variables it reads besides {@link loadConfig}'s, with their meaning and defaults, are
+ * {@link AUTH_LAMBDA_ENV} (rendered into docs/CONFIGURATION.md by `npm run docs:config`).
  */
 import { resolve } from 'node:path'
-import { type Env, oneOf, optionalString, optionalUrl } from '../config/env.ts'
+import { type Env, type EnvVariable, oneOf, optionalString, optionalUrl } from '../config/env.ts'
 import { type Config, loadConfig } from '../config/load-config.ts'
 import { InvalidConfigError } from '../errors.ts'
 import { deepFreeze } from '../freeze.ts'
+
+/** The variables only the auth function reads (it reads `SERVICE_ENV` in `lib/config/load-config.ts` too). */
+export const AUTH_LAMBDA_ENV: readonly EnvVariable[] = [
+  { name: 'CREDBROKER_STORE', meaning: 'must be `dynamodb` (a Lambda has no durable disk)' },
+  { name: 'CREDBROKER_KEY_STORE', meaning: 'where CA keys live: `kms`', default: '`kms`' },
+  {
+    name: 'CREDBROKER_KMS_KEYS',
+    meaning:
+      'JSON object: CA key label (`user-tls`, `user-ssh`, `host-tls`, `host-ssh`, `db-tls`, `jwt-jwt`) → KMS key id or ARN',
+  },
+  { name: 'CREDBROKER_KMS_ENDPOINT', meaning: 'KMS endpoint override (moto in tests)', default: "AWS's" },
+  {
+    name: 'CREDBROKER_KMS_MESSAGE_TYPE',
+    meaning: '`DIGEST` (hash locally, send 32 bytes) or `RAW` (moto, which mishandles `DIGEST`)',
+    default: '`DIGEST`',
+  },
+  {
+    name: 'CREDBROKER_PUBLIC_ADDR',
+    meaning:
+      'the origin clients address (a custom domain in front of the Function URL); proofs of possession are checked against it',
+    default: '`https://<Function URL domain>`',
+  },
+  {
+    name: 'CREDBROKER_BOOTSTRAP_FILE',
+    meaning: 'YAML resources (roles, bots, join tokens) created on the first start when absent',
+    default: 'none',
+  },
+  {
+    name: 'CREDBROKER_STS_ENDPOINT',
+    meaning: "where signed `GetCallerIdentity` requests for the region's STS host are sent (moto in tests)",
+    default: "AWS's",
+  },
+]
 
 export interface AuthLambdaConfig {
   readonly service: Config & { readonly store: Extract<Config['store'], { kind: 'dynamodb' }> }

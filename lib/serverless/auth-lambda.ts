@@ -8,6 +8,8 @@
  * for an unavailable dependency) and the next event tries again; a failed start is never cached.
  */
 import { readFileSync } from 'node:fs'
+import { createEventBridgeClient } from '../adapters/eventbridge/client.ts'
+import { EventBridgeSink } from '../adapters/eventbridge/sink.ts'
 import { KmsKeyStore } from '../adapters/kms/key-store.ts'
 import { openStore } from '../adapters/open-store.ts'
 import { type AuthService, createAuthService } from '../auth/service.ts'
@@ -16,6 +18,7 @@ import { AlreadyExistsError, InvalidConfigError, isBrokerError } from '../errors
 import { publicError } from '../http/public-error.ts'
 import { createNodeStsTransport } from '../join/iam/transport.ts'
 import type { Logger } from '../log.ts'
+import type { EventSink } from '../ports/event-sink.ts'
 import type { KeyStore } from '../ports/key-store.ts'
 import type { Store } from '../ports/store.ts'
 import type { Random } from '../random.ts'
@@ -35,6 +38,8 @@ export interface AuthLambdaDeps {
   /** Built from the configuration when absent (tests inject their own). */
   readonly store?: Store
   readonly keys?: KeyStore
+  /** Where reissue-triggering audit events go; built from `CREDBROKER_EVENT_BUS` when absent. */
+  readonly events?: EventSink
 }
 
 export type AuthLambdaHandler = (event: FunctionUrlEvent) => Promise<FunctionUrlResult>
@@ -80,6 +85,7 @@ async function startService(config: AuthLambdaConfig, deps: AuthLambdaDeps, publ
       messageType: config.kms.messageType,
     })
   const region = settings.store.region
+  const events = deps.events ?? eventSinkOf(settings.events, deps.clock)
   const service = await createAuthService({
     clusterName: settings.clusterName,
     publicAddr,
@@ -88,8 +94,10 @@ async function startService(config: AuthLambdaConfig, deps: AuthLambdaDeps, publ
     clock: deps.clock,
     random: deps.random,
     log: deps.log,
+    ...(events && { events }),
     iam: {
       extraStsHosts: settings.iam.extraStsHosts,
+      admins: settings.iam.admins,
       ...(config.stsEndpoint && {
         transport: createNodeStsTransport({
           endpointOverrides: new Map([
@@ -103,6 +111,17 @@ async function startService(config: AuthLambdaConfig, deps: AuthLambdaDeps, publ
   if (config.bootstrapFile !== undefined) await bootstrap(service, config.bootstrapFile, deps.log)
   deps.log.info('auth service started', { cluster: settings.clusterName, public_addr: publicAddr })
   return service
+}
+
+/** The EventBridge sink `CREDBROKER_EVENT_BUS` names (the function's role credentials sign it). */
+function eventSinkOf(settings: AuthLambdaConfig['service']['events'], clock: Clock): EventSink | undefined {
+  if (settings === undefined) return undefined
+  const client = createEventBridgeClient({
+    region: settings.region,
+    ...(settings.endpoint && { endpoint: settings.endpoint.toString() }),
+    clock,
+  })
+  return new EventBridgeSink({ bus: settings.bus, client, clock })
 }
 
 /** Set once the bootstrap file has been applied: later cold starts leave the state alone. */

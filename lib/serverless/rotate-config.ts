@@ -3,15 +3,8 @@
  * or inline) with the deployment's overrides. Parsed once per cold start; every error names the
  * variable or the config field.
  *
- * | variable                             | meaning                                                   | default    |
- * |--------------------------------------|-----------------------------------------------------------|------------|
- * | `CREDBROKER_BOT_CONFIG`              | the bot config itself (YAML), instead of a file           |            |
- * | `CREDBROKER_BOT_CONFIG_FILE`         | path of the bot config, relative to the function's root  | `bot.yaml` |
- * | `CREDBROKER_AUTH_SERVER`             | the auth service URL, replacing the config's `auth_server`|            |
- * | `CREDBROKER_SECRETS_MANAGER_ENDPOINT`| Secrets Manager endpoint override (moto in tests)         | AWS's      |
- * | `CREDBROKER_BOT_NAME`                | the bot's name, for the `credbroker:bot` tag of secrets   | `unknown`  |
- * | `AWS_REGION`                         | region of destinations that name none, and of STS         | (Lambda)   |
- * | `CREDBROKER_LOG_LEVEL`               | `debug`, `info`, `warn` or `error`                        | `info`     |
+ * The variables it reads, with their meaning and defaults, are {@link ROTATE_LAMBDA_ENV}
+ * (rendered into docs/CONFIGURATION.md by `npm run docs:config`).
  *
  * A Lambda has no durable disk (only a scratch `/tmp`), so directory storage and destinations are
  * refused, and a token-joined bot must keep its renewable identity in Secrets Manager: its
@@ -21,10 +14,44 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { type BotConfig, parseBotConfig, validateBotConfig } from '../bot/config.ts'
-import { type Env, oneOf, optionalString, optionalUrl, requiredString } from '../config/env.ts'
+import {
+  type Env,
+  type EnvVariable,
+  oneOf,
+  optionalString,
+  optionalUrl,
+  requiredString,
+} from '../config/env.ts'
 import { InvalidConfigError } from '../errors.ts'
 import { deepFreeze } from '../freeze.ts'
 import type { LogLevel } from '../log.ts'
+
+/** Every variable {@link loadRotateLambdaConfig} reads. */
+export const ROTATE_LAMBDA_ENV: readonly EnvVariable[] = [
+  { name: 'CREDBROKER_BOT_CONFIG', meaning: 'the bot config itself (YAML), instead of a file' },
+  {
+    name: 'CREDBROKER_BOT_CONFIG_FILE',
+    meaning: "path of the bot config, relative to the function's root",
+    default: '`bot.yaml`',
+  },
+  { name: 'CREDBROKER_AUTH_SERVER', meaning: "the auth service URL, replacing the config's `auth_server`" },
+  {
+    name: 'CREDBROKER_SECRETS_MANAGER_ENDPOINT',
+    meaning: 'Secrets Manager endpoint override (moto in tests)',
+    default: "AWS's",
+  },
+  {
+    name: 'CREDBROKER_BOT_NAME',
+    meaning: "the bot's name, for the `credbroker:bot` tag of the secrets it creates",
+    default: '`unknown`',
+  },
+  {
+    name: 'AWS_REGION',
+    meaning: 'region of destinations that name none, and of STS',
+    default: 'set by Lambda',
+  },
+  { name: 'CREDBROKER_LOG_LEVEL', meaning: '`debug`, `info`, `warn` or `error`', default: '`info`' },
+]
 
 export interface RotateLambdaConfig {
   readonly bot: BotConfig

@@ -23,6 +23,8 @@ export interface RotateOutcome {
         readonly output: string
         readonly ok: true
         readonly destination: string
+        /** The destination's version of the set (the secret's `VersionId`). */
+        readonly version_id: string
         readonly serial: string
         readonly not_after: string
       }
@@ -71,6 +73,7 @@ function summarize(result: CycleResult): RotateOutcome {
           output: o.output,
           ok: true as const,
           destination: o.destination,
+          version_id: o.versionId,
           serial: o.serial,
           not_after: o.notAfter,
         }

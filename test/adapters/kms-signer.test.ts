@@ -51,12 +51,15 @@ import {
 import { KmsSigner } from '../../lib/adapters/kms/signer.ts'
 import { MemoryStore } from '../../lib/adapters/memory/store.ts'
 import { CA_TYPES, type CaRecord, caKey, loadOrCreateAuthorities } from '../../lib/ca/authorities.ts'
+import { AuthorityCache } from '../../lib/ca/authority-cache.ts'
 import { issueUserCertificates } from '../../lib/ca/issue-user-certificates.ts'
+import { rotateCa } from '../../lib/ca/rotation.ts'
 import { ecdsaDerToRaw } from '../../lib/ca/signature.ts'
 import { parseSpki } from '../../lib/ca/spki.ts'
 import { authorizedKeyLine } from '../../lib/ca/ssh/public-key.ts'
 import { ManualClock } from '../../lib/clock.ts'
 import { InvalidConfigError, NotFoundError } from '../../lib/errors.ts'
+import { silentLogger } from '../../lib/log.ts'
 import type { KeyStore } from '../../lib/ports/key-store.ts'
 import type { Signer } from '../../lib/ports/signer.ts'
 import { cryptoRandom } from '../../lib/random.ts'
@@ -101,6 +104,8 @@ before(async () => {
   keys.encrypt = await createKey(admin, 'RSA_2048', 'ENCRYPT_DECRYPT')
   await admin.send(new CreateAliasCommand({ AliasName: ALIAS, TargetKeyId: keys.ec }))
   for (const label of LABELS) caKeys[label] = await createKey(admin, 'ECC_NIST_P256')
+  // The user CA's next generation, provisioned ahead of a rotation (docs/ROTATION.md).
+  for (const label of ['user-tls-1', 'user-ssh-1']) caKeys[label] = await createKey(admin, 'ECC_NIST_P256')
   const policy = (actions: readonly string[] | string) => ({
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
@@ -690,6 +695,79 @@ describe('CAs in KMS: loadOrCreateAuthorities with a KmsKeyStore', () => {
         assert.equal((await keyState(entry.key_ref))?.KeyState, 'Enabled')
       }
     }
+  })
+})
+
+describe('CA rotation with KMS keys', () => {
+  const deps = () => {
+    const clock = new ManualClock()
+    return {
+      store: new MemoryStore({ clock }),
+      clusterName: CLUSTER,
+      clock,
+      random: cryptoRandom,
+      log: silentLogger,
+    }
+  }
+
+  it('ok/the user CA rotates onto the provisioned generation-1 keys, which sign once they are active', async () => {
+    const d = deps()
+    const keyStore = openStore({ keys: caKeys })
+    const cache = await AuthorityCache.open({ ...d, keys: keyStore })
+    const oldCert = cache.current.user.tls?.certPem as string
+    for (const phase of ['init', 'update_clients'] as const) {
+      await rotateCa({ ...d, keys: keyStore }, { type: 'user', phase, user: 'admin' })
+    }
+    await cache.refresh({ force: true })
+    const record = JSON.parse((await d.store.get(caKey('user')))?.value ?? '') as CaRecord
+    assert.equal(record.active.tls?.key_ref, `kms:${caKeys['user-tls-1']}`)
+    assert.equal(record.active.ssh?.key_ref, `kms:${caKeys['user-ssh-1']}`)
+    const user = cache.current.user
+    assert.ok(user.tls)
+    assert.equal(user.trustedTlsPems.length, 2)
+    assert.ok(user.trustedTlsPems.includes(oldCert))
+    const subject = parseSpki(
+      generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' }),
+    )
+    assert.ok(subject)
+    const now = d.clock.now()
+    const identity = {
+      user: 'bot-kms',
+      roles: ['bot-kms'],
+      logins: ['ops'],
+      generation: 0,
+      renewable: false,
+      disallowReissue: false,
+    }
+    const issued = await issueUserCertificates(
+      user,
+      { identity, publicKey: subject, now, notAfter: new Date(now.getTime() + 3_600_000) },
+      cryptoRandom,
+    )
+    const leaf = new X509Certificate(issued.tlsCertDer)
+    assert.equal(leaf.verify(new X509Certificate(user.tls.certPem).publicKey), true)
+    assert.equal(leaf.verify(new X509Certificate(oldCert).publicKey), false)
+    assert.deepEqual(
+      new Uint8Array(new X509Certificate(user.tls.certPem).publicKey.export({ type: 'spki', format: 'der' })),
+      new Uint8Array(await kmsPublicKey(caKeys['user-tls-1'] as string)),
+    )
+    // Completing the rotation leaves the provisioned generation-0 key alone in KMS.
+    for (const phase of ['update_servers', 'standby'] as const) {
+      await rotateCa({ ...d, keys: keyStore }, { type: 'user', phase, user: 'admin' })
+    }
+    assert.equal((await keyState(`kms:${caKeys['user-tls']}`))?.KeyState, 'Enabled')
+  })
+
+  it('fail/a CA without provisioned next-generation keys is refused at init, naming the label, unchanged', async () => {
+    const d = deps()
+    const keyStore = openStore({ keys: caKeys })
+    await AuthorityCache.open({ ...d, keys: keyStore })
+    const before = await d.store.get(caKey('host'))
+    await assert.rejects(rotateCa({ ...d, keys: keyStore }, { type: 'host', user: 'admin' }), {
+      code: 'ERR_INVALID_CONFIG',
+      message: /host-tls-1/,
+    })
+    assert.equal((await d.store.get(caKey('host')))?.revision, before?.revision)
   })
 })
 

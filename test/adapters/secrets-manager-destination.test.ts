@@ -106,15 +106,19 @@ after(async () => {
   await moto?.stop()
 })
 
-runDestinationConformance('aws_secrets_manager (moto)', async () => {
-  const name = newName()
-  return {
-    destination: open(name),
-    sibling: () => open(name),
-    reopen: () => open(name),
-    cleanup: async () => {},
-  }
-})
+runDestinationConformance(
+  'aws_secrets_manager (moto)',
+  async () => {
+    const name = newName()
+    return {
+      destination: open(name),
+      sibling: () => open(name),
+      reopen: () => open(name),
+      cleanup: async () => {},
+    }
+  },
+  { idempotentRetries: true },
+)
 
 async function versionCount(name: string): Promise<number> {
   const out = await inspector.send(new ListSecretVersionIdsCommand({ SecretId: name }))
@@ -157,6 +161,20 @@ describe('Class: SecretsManagerDestination on moto', () => {
       'credbroker:output': 'out',
     })
     assert.equal(d.describe(), `aws_secrets_manager ${name}`)
+  })
+
+  it('ok/the version id is the AWSCURRENT VersionId, on creation and on a later put', async () => {
+    const name = newName()
+    const d = open(name)
+    const currentId = async () => {
+      const described = await inspector.send(new DescribeSecretCommand({ SecretId: name }))
+      return Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0]
+    }
+    const created = await d.write(set({ key: 'one' }), { issuanceId: 'iss-v1' })
+    assert.equal(created.versionId, await currentId())
+    const put = await d.write(set({ key: 'two' }), { issuanceId: 'iss-v2' })
+    assert.equal(put.versionId, await currentId())
+    assert.notEqual(put.versionId, created.versionId)
   })
 
   it('fail/a pre-existing secret without the managed tag is never overwritten', async () => {

@@ -23,6 +23,11 @@ export interface DestinationHarness {
 export interface DestinationConformanceOptions {
   /** Tests to skip, each with the reason. Keys are test names as written below. */
   skip?: Record<string, string>
+  /**
+   * The adapter makes one version per issuance (`WriteMeta.issuanceId`): a retried write of the
+   * same issuance and content makes no new version and returns the first write's version id.
+   */
+  idempotentRetries?: boolean
 }
 
 const text = (bytes: Uint8Array | undefined) =>
@@ -152,6 +157,26 @@ export function runDestinationConformance(
         const marker = singleMarker(snap)
         assert.deepEqual([...snap.keys()], [...names(Number(marker.slice(1)))].sort())
       }
+    })
+
+    test('every write returns a non-empty version id, and two writes differ', async () => {
+      const first = await d.write(markedSet('one', ['key']), { issuanceId: 'iss-1' })
+      const second = await d.write(markedSet('two', ['key']), { issuanceId: 'iss-2' })
+      for (const { versionId } of [first, second]) {
+        assert.equal(typeof versionId, 'string')
+        assert.ok(versionId.length > 0, 'a version id is never empty')
+      }
+      assert.notEqual(second.versionId, first.versionId)
+    })
+
+    test('a retried write of one issuance returns the first version id where writes are idempotent', async () => {
+      const set = markedSet('one', ['key', 'tlscert'])
+      const first = await d.write(set, { issuanceId: 'iss-retried' })
+      const retry = await d.write(set, { issuanceId: 'iss-retried' })
+      if (options.idempotentRetries) assert.equal(retry.versionId, first.versionId)
+      else
+        assert.notEqual(retry.versionId, first.versionId, 'a write that is not idempotent is a new version')
+      assert.equal(singleMarker(await d.readAll()), 'one')
     })
 
     test('describe names the destination', async () => {

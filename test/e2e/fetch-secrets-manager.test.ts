@@ -234,10 +234,10 @@ describe('e2e: consuming a credential from Secrets Manager', () => {
     assert.match(missing.stderr, /ERR_NOT_FOUND.*does not exist/)
   })
 
-  it('needs --secret and exactly one output mode', async () => {
-    assert.equal((await cli(['fetch', '--json'])).code, 1)
-    assert.equal((await cli(['fetch', '--secret', SECRET])).code, 1)
-    assert.equal((await cli(['fetch', '--secret', SECRET, '--json', '--out', 'x'])).code, 1)
+  it('needs --secret and exactly one output mode: usage errors, exit 2', async () => {
+    assert.equal((await cli(['fetch', '--json'])).code, 2)
+    assert.equal((await cli(['fetch', '--secret', SECRET])).code, 2)
+    assert.equal((await cli(['fetch', '--secret', SECRET, '--json', '--out', 'x'])).code, 2)
   })
 })
 

@@ -11,7 +11,7 @@ import type { BotDeps } from '../../lib/bot/bot.ts'
 import { validateBotConfig } from '../../lib/bot/config.ts'
 import { OutputSchedule } from '../../lib/bot/output-schedule.ts'
 import { createLogger } from '../../lib/log.ts'
-import type { ArtifactContent, Destination, WriteMeta } from '../../lib/ports/destination.ts'
+import type { ArtifactContent, Destination, WriteMeta, WriteResult } from '../../lib/ports/destination.ts'
 import { type AuthHarness, BASE_URL } from './auth-harness.ts'
 
 /**
@@ -31,12 +31,13 @@ export class FlakyDestination implements Destination {
     this.inner = new MemoryDestination({ label })
   }
 
-  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<void> {
+  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<WriteResult> {
     this.attempts++
     const err = this.failWith?.() ?? this.failures.shift()
     if (err) throw err
-    await this.inner.write(artifacts, meta)
+    const written = await this.inner.write(artifacts, meta)
     this.written.push(meta?.issuanceId)
+    return written
   }
   read(name: string) {
     return this.inner.read(name)

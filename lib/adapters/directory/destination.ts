@@ -39,6 +39,7 @@ import {
   isArtifactName,
   prepareArtifacts,
   type WriteMeta,
+  type WriteResult,
 } from '../../ports/destination.ts'
 import { cryptoRandom, type Random } from '../../random.ts'
 import {
@@ -112,12 +113,13 @@ export class DirectoryDestination implements Destination {
    * @throws TypeError as the port says; InvalidConfigError (field `path`) when the directory is
    *   refused by the symlink policy or holds an entry we did not create where one of ours goes;
    *   ThrottledError when another process holds the lock too long.
+   * @returns `{ versionId }`: the name of the version directory now behind `.data`.
    */
-  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<void> {
+  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<WriteResult> {
     const set = prepareArtifacts(artifacts, meta)
     const root = this.#root
     await checkRoot(root, this.#policy, true)
-    await withLock(root, this.#lockDeps(), async () => {
+    return withLock(root, this.#lockDeps(), async () => {
       await currentVersion(root) // refuses a tampered .data before anything is written
       await checkVisibleNames(root, set.keys())
       const version = newVersionName(this.#clock.now(), this.#random)
@@ -133,6 +135,7 @@ export class DirectoryDestination implements Destination {
       await linkVisibleNames(root, new Set(set.keys()))
       await removeOldVersions(root, version)
       await syncDirectory(root)
+      return { versionId: version }
     })
   }
 

@@ -12,6 +12,7 @@ import {
   type Destination,
   prepareArtifacts,
   type WriteMeta,
+  type WriteResult,
 } from '../../ports/destination.ts'
 
 export interface MemoryDestinationOptions {
@@ -23,15 +24,20 @@ export class MemoryDestination implements Destination {
   readonly #label: string | undefined
   #current: ReadonlyMap<string, Uint8Array> = new Map()
   #issuanceId: string | undefined
+  /** Writes so far: the version id of the current set. */
+  #version = 0
 
   constructor(options: MemoryDestinationOptions = {}) {
     this.#label = options.label
   }
 
-  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<void> {
+  /** @returns `{ versionId }`: a counter (`1`, `2`, …); every write is a new version. */
+  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<WriteResult> {
     const next = prepareArtifacts(artifacts, meta)
     this.#current = next
     this.#issuanceId = meta?.issuanceId
+    this.#version++
+    return { versionId: String(this.#version) }
   }
 
   async read(name: string): Promise<Uint8Array | undefined> {

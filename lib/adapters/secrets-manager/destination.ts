@@ -46,6 +46,7 @@ import {
   assertArtifactName,
   type Destination,
   prepareArtifacts,
+  type WriteResult,
 } from '../../ports/destination.ts'
 import { awsErrorName } from '../aws-errors.ts'
 import {
@@ -114,11 +115,13 @@ export class SecretsManagerDestination implements Destination {
    *   document exceeds 65,536 bytes; InvalidConfigError (`name`) when the secret exists but is not
    *   ours; RevisionMismatchError when the issuance was already written with other content; and
    *   the translator's errors (`errors.ts`) for AWS failures.
+   * @returns `{ versionId }`: the `VersionId` Secrets Manager answered, the first write's on an
+   *   idempotent retry (the version the request token names).
    */
   async write(
     artifacts: ReadonlyMap<string, ArtifactContent>,
     meta?: SecretsManagerWriteMeta,
-  ): Promise<void> {
+  ): Promise<WriteResult> {
     const set = prepareArtifacts(artifacts, meta)
     checkMetadata(meta?.metadata, 'meta.metadata')
     const issuanceId = meta?.issuanceId
@@ -137,7 +140,11 @@ export class SecretsManagerDestination implements Destination {
     const token = versionToken(this.#name, issuanceId, content)
     let described = await this.#describe()
     if (described === undefined) {
-      if (await this.#create(secretString, token)) return this.#applyPolicy()
+      const created = await this.#create(secretString, token)
+      if (created !== undefined) {
+        await this.#applyPolicy()
+        return { versionId: created }
+      }
       described = await this.#describe() // created meanwhile by another writer
       if (described === undefined) throw this.#error(new Error('the secret vanished while being created'))
     }
@@ -146,7 +153,7 @@ export class SecretsManagerDestination implements Destination {
     const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) =>
       s.includes('AWSCURRENT'),
     )
-    await this.#put(secretString, content, token, issuanceId, current?.[0])
+    return { versionId: await this.#put(secretString, content, token, issuanceId, current?.[0]) }
   }
 
   async read(name: string): Promise<Uint8Array | undefined> {
@@ -197,8 +204,8 @@ export class SecretsManagerDestination implements Destination {
     }
   }
 
-  /** @returns false when a secret of that name exists already. */
-  async #create(secretString: string, token: string): Promise<boolean> {
+  /** @returns the new version's id, or `undefined` when a secret of that name exists already. */
+  async #create(secretString: string, token: string): Promise<string | undefined> {
     const command = new CreateSecretCommand({
       Name: this.#name,
       Description: this.#description,
@@ -212,10 +219,11 @@ export class SecretsManagerDestination implements Destination {
       ClientRequestToken: token,
     })
     try {
-      await this.#client.send(command)
-      return true
+      const out = await this.#client.send(command)
+      // The request token is the version id; AWS echoes it (an older moto may not).
+      return out.VersionId ?? token
     } catch (err) {
-      if (awsErrorName(err) === 'ResourceExistsException') return false
+      if (awsErrorName(err) === 'ResourceExistsException') return undefined
       throw this.#error(err)
     }
   }
@@ -249,8 +257,9 @@ export class SecretsManagerDestination implements Destination {
     token: string,
     issuanceId: string | undefined,
     previous: string | undefined,
-  ): Promise<void> {
+  ): Promise<string> {
     let stages: string[]
+    let versionId: string
     try {
       const out = await this.#client.send(
         new PutSecretValueCommand({
@@ -260,6 +269,7 @@ export class SecretsManagerDestination implements Destination {
         }),
       )
       stages = out.VersionStages ?? []
+      versionId = out.VersionId ?? token
     } catch (err) {
       if (awsErrorName(err) !== 'ResourceExistsException') throw this.#error(err)
       // The token names a version already: a retry (same content, another written_at) or a conflict.
@@ -280,8 +290,9 @@ export class SecretsManagerDestination implements Destination {
         )
       }
       stages = existing.VersionStages ?? []
+      versionId = existing.VersionId ?? token
     }
-    if (stages.includes('AWSCURRENT') || issuanceId !== undefined) return
+    if (stages.includes('AWSCURRENT') || issuanceId !== undefined) return versionId
     try {
       await this.#client.send(
         new UpdateSecretVersionStageCommand({
@@ -295,9 +306,10 @@ export class SecretsManagerDestination implements Destination {
       // A concurrent writer moved AWSCURRENT since we looked: its write comes after ours.
       const now = await this.#describe()
       const current = Object.entries(now?.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))
-      if (current !== undefined && current[0] !== previous) return
+      if (current !== undefined && current[0] !== previous) return versionId
       throw this.#error(err)
     }
+    return versionId
   }
 
   #error(err: unknown): BrokerError {

@@ -1,5 +1,5 @@
 /**
- * `credbroker bot -c <config> [--oneshot]`: the bot alone (the `tbot start` of credbroker), against
+ * `credbroker bot start|oneshot -c <config>` (and the older `bot -c <config> [--oneshot]`): the bot alone (the `tbot start` of credbroker), against
  * the auth service its configuration names. One-shot mode runs one cycle and exits non-zero if any
  * output failed; otherwise it renews until interrupted (SIGHUP/SIGUSR1 renew at once) and, when the
  * config has a `reissue:` block, serves the reissue endpoint (`lib/reissue`) on that loopback address.
@@ -23,8 +23,12 @@ import { type Env, optionalString } from '../../config/env.ts'
 import { BadRequestError } from '../../errors.ts'
 import { RunCoordinator } from '../../reissue/coordinator.ts'
 import { startReissueServer } from '../../reissue/local-server.ts'
-import type { CliContext } from '../context.ts'
+import { booleanFlag, stringFlag } from '../args.ts'
+import type { Invocation } from '../command.ts'
+import { type CliContext, openLoggingOnly } from '../context.ts'
+import { type Progress, progressFor } from '../progress.ts'
 import { abortOnSignals, runDaemonOnSignals } from '../signals.ts'
+import { UsageError } from '../usage-error.ts'
 
 export async function botCommand(
   ctx: Pick<CliContext, 'clock' | 'log' | 'print'>,
@@ -34,9 +38,12 @@ export async function botCommand(
     oneshot: boolean
     /** The process environment, for the STS region of an `iam` join. */
     env?: Env
+    /** Overrides the config file's `auth_server` (from `--auth-server` or CREDBROKER_AUTH_SERVER). */
+    authServer?: string
+    progress?: Progress
   },
 ): Promise<number> {
-  if (options.configPath === undefined) throw new BadRequestError('bot needs -c <config file>')
+  if (options.configPath === undefined) throw new UsageError('bot needs -c <config file>')
   const path = resolve(cwd, options.configPath)
   let text: string
   try {
@@ -45,7 +52,11 @@ export async function botCommand(
     throw new BadRequestError(`cannot read ${path}`)
   }
   const parsed = parseBotConfig(text, { baseDir: cwd, source: options.configPath })
-  const config = options.oneshot ? { ...parsed.config, oneshot: true } : parsed.config
+  const config = {
+    ...parsed.config,
+    ...(options.oneshot && { oneshot: true }),
+    ...(options.authServer !== undefined && { authServer: options.authServer.replace(/\/+$/, '') }),
+  }
   for (const warning of parsed.warnings) ctx.log.warn(warning)
   const region =
     optionalString(options.env ?? {}, 'AWS_REGION') ?? optionalString(options.env ?? {}, 'AWS_DEFAULT_REGION')
@@ -63,9 +74,14 @@ export async function botCommand(
     schedule: new OutputSchedule(),
   }
   if (config.oneshot) {
+    options.progress?.step(`joining ${config.authServer} and writing ${config.outputs.length} output(s)`)
     const result = await withStorageLease(lease, ctx.log, () =>
       runCycle(deps, { isStartup: true, retry: systemRetryDeps }),
     )
+    for (const o of result.outputs)
+      options.progress?.step(
+        o.ok ? `${o.output}: written, expires ${o.notAfter}` : `${o.output}: FAILED ${o.code}`,
+      )
     return result.outputs.every((o) => o.ok) ? 0 : 1
   }
   const signal = abortOnSignals() // before the lease: a SIGTERM while taking it still releases it
@@ -95,4 +111,28 @@ export async function awsJoinDeps(config: BotConfig, env: Env): Promise<AwsJoinD
     region: stsRegion(optionalString(env, 'AWS_REGION'), optionalString(env, 'AWS_DEFAULT_REGION')),
     credentials: defaultProvider(),
   }
+}
+
+function runBot(inv: Invocation, oneshot: boolean): Promise<number> {
+  const authServer = stringFlag(inv.flags, 'auth-server') ?? inv.io.env.CREDBROKER_AUTH_SERVER?.trim()
+  return botCommand(openLoggingOnly({ ...inv.io, clock: inv.clock }), inv.io.cwd, {
+    env: inv.io.env,
+    configPath: stringFlag(inv.flags, 'config'),
+    oneshot,
+    ...(authServer !== undefined && authServer !== '' && { authServer }),
+    progress: progressFor(inv.io),
+  })
+}
+
+export function runBotStart(inv: Invocation): Promise<number> {
+  return runBot(inv, false)
+}
+
+export function runBotOneshot(inv: Invocation): Promise<number> {
+  return runBot(inv, true)
+}
+
+/** `bot -c FILE [--oneshot]`: the command line from before `bot start|oneshot`. */
+export function runBotLegacy(inv: Invocation): Promise<number> {
+  return runBot(inv, booleanFlag(inv.flags, 'oneshot') === true)
 }

@@ -1,5 +1,5 @@
 /**
- * `credbroker doctor -c <bot config> [--login NAME] [--json]`: checks a bot against the symptoms
+ * `credbroker doctor -c <bot config> [--login NAME] [--format text|json|yaml]`: checks a bot against the symptoms
  * of the troubleshooting guide (see lib/doctor/diagnose.ts) and prints each finding with its fix.
  * Exit 0 when nothing is found, 1 otherwise. Read-only.
  *
@@ -20,19 +20,29 @@ import { diagnose, type Finding } from '../../doctor/diagnose.ts'
 import { explainDatabase } from '../../doctor/explain-database.ts'
 import { BadRequestError, InvalidConfigError } from '../../errors.ts'
 import { ResourceService } from '../../services/resource-service.ts'
+import { booleanFlag, stringFlag } from '../args.ts'
+import type { Invocation } from '../command.ts'
 import type { CliIo } from '../context.ts'
+import { type OutputFormat, renderData } from '../output.ts'
+import { UsageError } from '../usage-error.ts'
 
 export async function doctorCommand(
   io: CliIo,
   clock: Clock,
-  options: { configPath: string | undefined; login: string | undefined; json: boolean },
+  options: { configPath: string | undefined; login: string | undefined; format: OutputFormat },
 ): Promise<number> {
-  if (options.configPath === undefined) throw new BadRequestError('doctor needs -c <bot config file>')
+  if (options.configPath === undefined) throw new UsageError('doctor needs -c <bot config file>')
   const findings = await findingsFor(io, clock, options.configPath, options.login)
-  io.stdout(
-    options.json ? JSON.stringify({ ok: findings.length === 0, findings }, null, 2) : render(findings),
-  )
+  io.stdout(renderData(options.format, { ok: findings.length === 0, findings }, () => render(findings)))
   return findings.length === 0 ? 0 : 1
+}
+
+export function runDoctor(inv: Invocation): Promise<number> {
+  return doctorCommand(inv.io, inv.clock, {
+    configPath: stringFlag(inv.flags, 'config'),
+    login: stringFlag(inv.flags, 'login'),
+    format: booleanFlag(inv.flags, 'json') ? 'json' : inv.format,
+  })
 }
 
 async function findingsFor(io: CliIo, clock: Clock, configPath: string, login: string | undefined) {

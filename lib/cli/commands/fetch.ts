@@ -34,6 +34,9 @@ import type { Clock } from '../../clock.ts'
 import { type Env, optionalString } from '../../config/env.ts'
 import { type Credential, fetchCredential } from '../../consumer/fetch.ts'
 import { BadRequestError, InvalidConfigError } from '../../errors.ts'
+import { booleanFlag, stringFlag } from '../args.ts'
+import type { Invocation } from '../command.ts'
+import { UsageError } from '../usage-error.ts'
 
 export interface FetchCommandOptions {
   env: Env
@@ -48,10 +51,10 @@ export interface FetchCommandOptions {
 
 export async function fetchCommand(options: FetchCommandOptions): Promise<number> {
   const { secret } = options
-  if (secret === undefined || secret === '') throw new BadRequestError('fetch needs --secret <name or ARN>')
+  if (secret === undefined || secret === '') throw new UsageError('fetch needs --secret <name or ARN>')
   const modes = [options.out !== undefined, options.artifact !== undefined, options.json].filter(Boolean)
   if (modes.length !== 1) {
-    throw new BadRequestError('fetch needs exactly one of --out DIR, --artifact NAME and --json')
+    throw new UsageError('fetch needs exactly one of --out DIR, --artifact NAME and --json')
   }
   const credential = await fetchCredential({
     secretId: secret,
@@ -164,4 +167,17 @@ function toJson(secret: string, c: Credential) {
     artifacts,
     metadata: c.metadata,
   }
+}
+
+export function runFetch(inv: Invocation): Promise<number> {
+  return fetchCommand({
+    env: inv.io.env,
+    cwd: inv.io.cwd,
+    clock: inv.clock,
+    print: inv.io.stdout,
+    secret: stringFlag(inv.flags, 'secret'),
+    out: stringFlag(inv.flags, 'out'),
+    artifact: stringFlag(inv.flags, 'artifact'),
+    json: booleanFlag(inv.flags, 'json') === true,
+  })
 }

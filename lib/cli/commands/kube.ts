@@ -9,20 +9,19 @@ import { X509Certificate } from 'node:crypto'
 import { isAbsolute, resolve } from 'node:path'
 import { DirectoryDestination } from '../../adapters/directory/destination.ts'
 import type { Clock } from '../../clock.ts'
-import { BadRequestError, NotFoundError } from '../../errors.ts'
+import { NotFoundError } from '../../errors.ts'
+import { stringFlag } from '../args.ts'
+import type { Invocation } from '../command.ts'
+import { UsageError } from '../usage-error.ts'
 
 export async function kubeCommand(options: {
-  args: readonly string[]
   destinationDir: string | undefined
   cwd: string
   clock: Clock
   print: (text: string) => void
 }): Promise<number> {
-  if (options.args[0] !== 'credentials') {
-    throw new BadRequestError('usage: credbroker kube credentials --destination-dir <dir>')
-  }
   if (options.destinationDir === undefined)
-    throw new BadRequestError('kube credentials needs --destination-dir <dir>')
+    throw new UsageError('kube credentials needs --destination-dir <dir>')
   const dir = isAbsolute(options.destinationDir)
     ? options.destinationDir
     : resolve(options.cwd, options.destinationDir)
@@ -53,4 +52,13 @@ export async function kubeCommand(options: {
     }),
   )
   return 0
+}
+
+export function runKubeCredentials(inv: Invocation): Promise<number> {
+  return kubeCommand({
+    destinationDir: stringFlag(inv.flags, 'destination-dir'),
+    cwd: inv.io.cwd,
+    clock: inv.clock,
+    print: inv.io.stdout,
+  })
 }

@@ -1,44 +1,25 @@
 /**
- * Lock administration on the configured state (`tctl lock`, `tctl get locks`, `tctl rm lock/<id>`):
- *   locks ls [--json]
+ * Locks (`tctl lock`, `tctl get locks`, `tctl rm lock/<id>`), on the local state or through
+ * `--auth-server`:
+ *   locks ls
  *   locks add (--user U | --role R | --bot-instance BOT/ID | --token NAME) [--message M]
  *             [--expires DURATION|RFC3339]                  prints the new lock's id, only
  *   locks rm <id>
- * These act on the state store directly, so they work even when every admin identity is locked.
- *
- * Errors: a command line of the wrong shape is a UsageError (exit 2); a value that fails
- * validation names its option (`--bot-instance: must be "<bot name>/<instance id>"…`, exit 1).
+ * Locally they act on the state store directly, so they work even when every admin identity is
+ * locked. The lock is validated here first, so both paths name the option in their errors
+ * (`--bot-instance: must be "<bot name>/<instance id>"…`, exit 1).
  */
-import {
-  addLock,
-  formatTarget,
-  type LockAdminDeps,
-  listLocks,
-  parseLockExpiry,
-  removeLock,
-} from '../../auth/lock-admin.ts'
+import { formatTarget, parseLockExpiry } from '../../auth/lock-admin.ts'
 import { InvalidResourceError } from '../../errors.ts'
-import { cryptoRandom } from '../../random.ts'
+import { validateResource } from '../../resources/parse.ts'
 import type { Lock, LockTarget } from '../../resources/types.ts'
-import type { CliContext } from '../context.ts'
+import { withAdmin } from '../admin/open-backend.ts'
+import { booleanFlag, stringFlag } from '../args.ts'
+import type { Invocation } from '../command.ts'
+import { humanTime } from '../human.ts'
+import { renderData } from '../output.ts'
 import { renderTable } from '../table.ts'
 import { UsageError } from '../usage-error.ts'
-
-export interface LocksOptions {
-  readonly user?: string
-  readonly role?: string
-  readonly botInstance?: string
-  readonly token?: string
-  readonly message?: string
-  readonly expires?: string
-  readonly json?: boolean
-}
-
-const USAGE =
-  'usage: locks ls [--json] | locks add (--user U | --role R | --bot-instance BOT/ID | --token NAME) [--message M] [--expires 12h|RFC3339] | locks rm <id>'
-
-/** The acting user recorded in `created_by` and the audit log. */
-const ACTOR = 'cli'
 
 /** Lock document fields → the option that sets them, for error messages. */
 const OPTION_OF: Readonly<Record<string, string>> = {
@@ -51,75 +32,86 @@ const OPTION_OF: Readonly<Record<string, string>> = {
   'metadata.expires': '--expires',
 }
 
-export async function locksCommand(
-  ctx: CliContext,
-  args: readonly string[],
-  options: LocksOptions,
-): Promise<number> {
-  const deps: LockAdminDeps = {
-    store: ctx.store,
-    resources: ctx.resources,
-    clock: ctx.clock,
-    random: cryptoRandom,
-    log: ctx.log,
-  }
-  const [verb, ...rest] = args
-  const targets = targetOptions(options)
-  if (verb === 'ls' && rest.length === 0 && targets.length === 0) {
-    const locks = await listLocks(deps)
-    ctx.print(options.json ? JSON.stringify(locks, null, 2) : lockTable(locks))
-    return 0
-  }
-  if (verb === 'add' && rest.length === 0) {
-    if (targets.length !== 1)
-      throw new UsageError('locks add needs exactly one of --user, --role, --bot-instance, --token')
-    const expires =
-      options.expires === undefined
-        ? undefined
-        : parseLockExpiry(options.expires, ctx.clock.now(), '--expires')
-    const lock = await addLock(deps, ACTOR, {
-      target: targets[0] as LockTarget,
-      ...(options.message !== undefined && { message: options.message }),
+export async function runLocksLs(inv: Invocation): Promise<number> {
+  const locks = sortLocks(await withAdmin(inv, (admin) => admin.list('lock')))
+  const format = booleanFlag(inv.flags, 'json') ? 'json' : inv.format
+  inv.io.stdout(renderData(format, locks, () => lockTable(locks, inv.clock.now())))
+  return 0
+}
+
+export async function runLocksAdd(inv: Invocation): Promise<number> {
+  const targets = targetOptions(inv)
+  if (targets.length !== 1)
+    throw new UsageError('locks add needs exactly one of --user, --role, --bot-instance, --token')
+  const target = targets[0] as LockTarget
+  const message = stringFlag(inv.flags, 'message')
+  const expiresText = stringFlag(inv.flags, 'expires')
+  const expires =
+    expiresText === undefined ? undefined : parseLockExpiry(expiresText, inv.clock.now(), '--expires')
+  checkLock(target, message)
+  const lock = await withAdmin(inv, (admin) =>
+    admin.addLock({
+      target,
+      ...(message !== undefined && { message }),
       ...(expires !== undefined && { expires }),
-    }).catch(renameField)
-    ctx.print(lock.metadata.name)
-    return 0
-  }
-  if (verb === 'rm' && rest.length === 1 && targets.length === 0) {
-    const lock = await removeLock(deps, ACTOR, rest[0] as string)
-    ctx.print(`lock "${lock.metadata.name}" removed (${formatTarget(lock.spec.target)})`)
-    return 0
-  }
-  throw new UsageError(USAGE)
+    }),
+  )
+  inv.io.stdout(lock.metadata.name)
+  return 0
+}
+
+export async function runLocksRm(inv: Invocation): Promise<number> {
+  const lock = await withAdmin(inv, (admin) => admin.removeLock(inv.args[0] as string))
+  inv.io.stdout(`lock "${lock.metadata.name}" removed (${formatTarget(lock.spec.target)})`)
+  return 0
 }
 
 /** One single-field target per target option given. */
-function targetOptions(options: LocksOptions): LockTarget[] {
+function targetOptions(inv: Invocation): LockTarget[] {
   const targets: LockTarget[] = []
-  if (options.user !== undefined) targets.push({ user: options.user })
-  if (options.role !== undefined) targets.push({ role: options.role })
-  if (options.botInstance !== undefined) targets.push({ bot_instance: options.botInstance })
-  if (options.token !== undefined) targets.push({ join_token: options.token })
+  const user = stringFlag(inv.flags, 'user')
+  const role = stringFlag(inv.flags, 'role')
+  const botInstance = stringFlag(inv.flags, 'bot-instance')
+  const token = stringFlag(inv.flags, 'token')
+  if (user !== undefined) targets.push({ user })
+  if (role !== undefined) targets.push({ role })
+  if (botInstance !== undefined) targets.push({ bot_instance: botInstance })
+  if (token !== undefined) targets.push({ join_token: token })
   return targets
 }
 
-/** A lock schema error, re-worded to name the option the user typed. */
-function renameField(err: unknown): never {
-  if (err instanceof InvalidResourceError && OPTION_OF[err.field] !== undefined)
-    throw new InvalidResourceError(OPTION_OF[err.field] as string, err.problem, { cause: err })
-  throw err
+/** Validates the lock as the server will, with errors that name the option the user typed. */
+function checkLock(target: LockTarget, message: string | undefined): void {
+  try {
+    validateResource({
+      kind: 'lock',
+      version: 'v1',
+      metadata: { name: '00000000-0000-4000-8000-000000000000', labels: {} },
+      spec: { target, message: message ?? '' },
+    })
+  } catch (err) {
+    if (err instanceof InvalidResourceError && OPTION_OF[err.field] !== undefined)
+      throw new InvalidResourceError(OPTION_OF[err.field] as string, err.problem, { cause: err })
+    throw err
+  }
 }
 
-function lockTable(locks: readonly Lock[]): string {
+/** Oldest first (by `created_at`, then id), as lib/auth/lock-admin.ts lists them. */
+function sortLocks(locks: Lock[]): Lock[] {
+  const key = (l: Lock) => `${l.spec.created_at ?? ''}\u0000${l.metadata.name}`
+  return locks.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+}
+
+function lockTable(locks: readonly Lock[], now: Date): string {
   return renderTable(
     ['ID', 'TARGET', 'MESSAGE', 'EXPIRES', 'CREATED BY', 'CREATED AT'],
     locks.map((l) => [
       l.metadata.name,
       formatTarget(l.spec.target),
       oneLine(l.spec.message, 60),
-      l.metadata.expires ?? 'never',
+      l.metadata.expires === undefined ? 'never' : humanTime(l.metadata.expires, now),
       l.spec.created_by ?? '-',
-      l.spec.created_at ?? '-',
+      l.spec.created_at === undefined ? '-' : humanTime(l.spec.created_at, now),
     ]),
   )
 }

@@ -15,8 +15,11 @@ import { parseBotConfig } from '../../bot/config.ts'
 import { openBotDestinations } from '../../bot/destinations.ts'
 import { leaseBotStorage, withStorageLease } from '../../bot/lease-lifecycle.ts'
 import type { Env } from '../../config/env.ts'
-import type { CliContext } from '../context.ts'
+import { booleanFlag } from '../args.ts'
+import type { Invocation } from '../command.ts'
+import { type CliContext, withContext } from '../context.ts'
 import { startLocalCluster } from '../local-cluster.ts'
+import { type Progress, progressFor } from '../progress.ts'
 import { abortOnSignals, runDaemonOnSignals } from '../signals.ts'
 import { renderTable } from '../table.ts'
 import { awsJoinDeps } from './bot.ts'
@@ -27,8 +30,9 @@ export async function startCommand(
   ctx: CliContext,
   cwd: string,
   /** `env`: the process environment, for the STS region of an `iam` join. */
-  options: { oneshot: boolean; env?: Env },
+  options: { oneshot: boolean; env?: Env; progress?: Progress },
 ): Promise<number> {
+  options.progress?.step('starting the auth service with the example cluster')
   const cluster = await startLocalCluster(ctx, cwd)
   try {
     // The example's relative paths (.credbroker/…) resolve against the state directory's parent:
@@ -57,6 +61,7 @@ export async function startCommand(
     }
     const signal = mode.oneshot ? undefined : abortOnSignals() // see runDaemonOnSignals
     return await withStorageLease(lease, ctx.log, async () => {
+      options.progress?.step(`joining the example bot and writing ${config.outputs.length} output(s)`)
       const first = await runCycle(deps, { isStartup: true })
       ctx.print(summary(baseDir, cluster.url, first, cluster.adminDir))
       if (mode.oneshot || first.outputs.some((o) => !o.ok)) return first.outputs.every((o) => o.ok) ? 0 : 1
@@ -111,4 +116,14 @@ function summary(cwd: string, url: string, cycle: CycleResult, adminDir?: string
   }
   if (adminDir) lines.push(`Admin identity: ${relative(cwd, adminDir)}/ (key, tlscert)`)
   return lines.join('\n')
+}
+
+export function runStart(inv: Invocation): Promise<number> {
+  return withContext({ ...inv.io, clock: inv.clock }, (ctx) =>
+    startCommand(ctx, inv.io.cwd, {
+      oneshot: booleanFlag(inv.flags, 'oneshot') === true,
+      env: inv.io.env,
+      progress: progressFor(inv.io),
+    }),
+  )
 }

@@ -61,7 +61,7 @@ class Probe implements Destination {
   }
   async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta) {
     this.writes++
-    await this.inner.write(artifacts, meta)
+    return this.inner.write(artifacts, meta)
   }
   read(name: string) {
     return this.inner.read(name)

@@ -16,7 +16,7 @@ import { validateBotConfig } from '../../../lib/bot/config.ts'
 import type { RenewalStep } from '../../../lib/bot/renew-identity.ts'
 import { certifiesKey, loadStoredIdentity } from '../../../lib/bot/renewal-storage.ts'
 import { createLogger } from '../../../lib/log.ts'
-import type { ArtifactContent, Destination, WriteMeta } from '../../../lib/ports/destination.ts'
+import type { ArtifactContent, Destination, WriteMeta, WriteResult } from '../../../lib/ports/destination.ts'
 import { type AuthHarness, authHarness, BASE_URL } from '../../helpers/auth-harness.ts'
 
 const IDENTITY = ['key', 'key-cert.pub', 'state.json', 'tlscert']
@@ -37,14 +37,14 @@ class RecordingDestination implements Destination {
   readonly writes: string[][] = []
   failNext: ((names: string[]) => boolean) | undefined
 
-  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<void> {
+  async write(artifacts: ReadonlyMap<string, ArtifactContent>, meta?: WriteMeta): Promise<WriteResult> {
     const names = [...artifacts.keys()].sort()
     if (this.failNext?.(names)) {
       this.failNext = undefined
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
     }
     this.writes.push(names)
-    await this.inner.write(artifacts, meta)
+    return this.inner.write(artifacts, meta)
   }
   read(name: string) {
     return this.inner.read(name)

@@ -47,7 +47,7 @@ describe('credbroker locks and bots rm', () => {
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('ok/add prints only the id; ls is a table, --json the documents; rm lifts; rm again is ERR_NOT_FOUND', async () => {
+  it('ok/add prints only the id; ls is a table with human times, --json the documents; rm lifts; rm again is ERR_NOT_FOUND', async () => {
     // Act: two locks.
     const before = Date.now()
     const id = await ok('locks', 'add', '--user', 'bot-ci', '--message', 'incident 7', '--expires', '12h')
@@ -71,10 +71,9 @@ describe('credbroker locks and bots rm', () => {
     assert.match(table[0] ?? '', /^ID\s+TARGET\s+MESSAGE\s+EXPIRES\s+CREATED BY\s+CREATED AT$/)
     assert.match(table[1] ?? '', /^-+( +-+){5}$/)
     const row = table.find((line) => line.startsWith(id)) ?? ''
-    assert.match(
-      row,
-      new RegExp(`^${id}\\s+user=bot-ci\\s+incident 7\\s+${first.metadata.expires}\\s+cli\\s+\\d{4}-`),
-    )
+    // Text mode shows times for people: the minute in UTC and how far away it is.
+    const expiresText = `${first.metadata.expires?.slice(0, 16).replace('T', ' ')} UTC \\(in 12h\\)`
+    assert.match(row, new RegExp(`^${id}\\s+user=bot-ci\\s+incident 7\\s+${expiresText}\\s+cli\\s+\\d{4}-`))
     const otherRow = table.find((line) => line.startsWith(other)) ?? ''
     assert.match(otherRow, new RegExp(`^${other}\\s+bot_instance=${INSTANCE}\\s+-\\s+never\\s+cli\\s+`))
     assert.match(await ok('get', `lock/${id}`), /^ {2}created_by: cli$/m)
@@ -90,17 +89,20 @@ describe('credbroker locks and bots rm', () => {
   })
 
   const usage: [argv: string[], message: RegExp][] = [
-    [['locks'], /^error \[ERR_BAD_REQUEST\]: usage: locks ls \[--json\] \| locks add /],
-    [['locks', 'frob'], /usage: locks ls/],
+    [['locks'], /^credbroker locks — .*\n\nUsage: credbroker locks <command>/],
+    [
+      ['locks', 'frob'],
+      /^error \[ERR_BAD_REQUEST\]: unknown command "locks frob"; expected one of ls, add, rm$/,
+    ],
     [['locks', 'add'], /locks add needs exactly one of --user, --role, --bot-instance, --token$/],
     [['locks', 'add', '--user', 'a', '--role', 'b'], /needs exactly one of/],
-    [['locks', 'add', 'bot-ci'], /usage: locks ls/],
-    [['locks', 'rm'], /usage: locks ls/],
-    [['locks', 'rm', 'a', 'b'], /usage: locks ls/],
-    [['locks', 'ls', '--user', 'a'], /usage: locks ls/],
+    [['locks', 'add', 'bot-ci'], /locks add: unexpected argument "bot-ci"/],
+    [['locks', 'rm'], /locks rm: missing <id>/],
+    [['locks', 'rm', 'a', 'b'], /locks rm: unexpected argument "b"/],
+    [['locks', 'ls', '--user', 'a'], /unknown option --user/],
     [['locks', 'add', '--user'], /option --user needs a value/],
     [['locks', 'add', '--team', 'x'], /unknown option --team/],
-    [['bots', 'rm'], /usage: bots add .* \| bots rm <name>$/],
+    [['bots', 'rm'], /^error \[ERR_BAD_REQUEST\]: bots rm: missing <name>$/],
   ]
   for (const [argv, message] of usage) {
     it(`fail/${argv.join(' ')}: exit 2, nothing written`, async () => {

@@ -100,8 +100,9 @@ describe('credbroker CLI', () => {
     out = []
     assert.equal(await run('bots', 'ls'), 0)
     assert.match(out.join('\n'), /^ci\s+access, machine-id-db$/m)
-    assert.equal(await run('bots', 'add', 'nobody'), 1)
-    assert.match(err.at(-1) ?? '', /needs --roles/)
+    assert.equal(await run('bots', 'add', 'nobody'), 2)
+    assert.match(err.at(-2) ?? '', /needs --roles/)
+    assert.equal(err.at(-1), 'hint: credbroker help bots add')
     assert.equal(await run('bots', 'instances', 'add', 'ghost'), 1)
     assert.match(err.at(-1) ?? '', /bot "ghost" not found/)
   })

@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       store: { kind: 'embedded', stateDir: '/srv/app/.credbroker' },
       listen: { host: '127.0.0.1', port: 3025 },
-      iam: { extraStsHosts: [] },
+      iam: { extraStsHosts: [], admins: [] },
     })
   })
 

@@ -33,6 +33,8 @@ describe('loadInfraConfig', () => {
     assert.deepEqual(config.names, {
       authFunction: 'credbroker-dev-auth',
       rotateFunction: 'credbroker-dev-rotate',
+      reissueFunction: 'credbroker-dev-reissue',
+      eventBus: 'credbroker-dev-auth-events',
     })
     assert.ok(Object.isFrozen(config.names))
   })

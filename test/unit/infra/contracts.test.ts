@@ -100,7 +100,7 @@ describe('the CA keys', () => {
 })
 
 describe('examples/deploy/bootstrap.yaml', () => {
-  it('ok/its iam token admits the rotate function of stage dev in eu-west-1 as the example bot', () => {
+  it('ok/its iam token admits the rotate and reissue functions of stage dev in eu-west-1 as the example bot', () => {
     const docs = parseResources(readFileSync('examples/deploy/bootstrap.yaml', 'utf8'))
     const token = docs.find((d) => d.kind === 'token')
     assert.ok(token?.kind === 'token' && token.spec.join_method === 'iam')
@@ -112,6 +112,10 @@ describe('examples/deploy/bootstrap.yaml', () => {
       {
         aws_account: account,
         aws_arn: `arn:aws:sts::${account}:assumed-role/${roleName(names.rotateFunction, 'eu-west-1')}/${names.rotateFunction}`,
+      },
+      {
+        aws_account: account,
+        aws_arn: `arn:aws:sts::${account}:assumed-role/${roleName(names.reissueFunction, 'eu-west-1')}/${names.reissueFunction}`,
       },
     ])
   })

@@ -152,6 +152,55 @@ describe('local reissue server on 127.0.0.1', () => {
     }
   })
 
+  it('ok/the status shows the daemon’s next run while it sleeps, on the injected clock', async () => {
+    const h = await authHarness()
+    const bot = await scheduledBot(h, { outputs: { a: {} } })
+    const runs = new RunCoordinator()
+    const path = tokenFile('next-run.token', 0o600)
+    const server = await startReissueServer(
+      { host: '127.0.0.1', port: 0, tokenFile: path },
+      { bot: bot.deps, schedule: bot.schedule, runs },
+    )
+    const status = async () => {
+      const res = await fetch(`${server.url}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      assert.equal(res.status, 200)
+      return (await res.json()) as { next_run?: string; outputs: Array<{ version_id?: string }> }
+    }
+    try {
+      assert.equal((await status()).next_run, undefined, 'no daemon, no next run')
+      const controller = new AbortController()
+      let asleep = (_ms: number) => {}
+      const sleeping = new Promise<number>((resolve) => {
+        asleep = resolve
+      })
+      const daemon = runDaemon(bot.deps, {
+        wake: () => new Promise(() => {}),
+        signal: controller.signal,
+        // Sleeps until aborted: the clock never moves while the status is read.
+        sleep: (ms, _wake, signal) =>
+          new Promise<void>((resolve) => {
+            asleep(ms)
+            signal.addEventListener('abort', () => resolve(), { once: true })
+          }),
+        random: () => 0.5,
+        gate: runs,
+        onCycle: server.observe,
+      })
+      const sleptMs = await sleeping
+      const expected = new Date(h.clock.now().getTime() + sleptMs).toISOString()
+      const during = await status()
+      assert.equal(during.next_run, expected)
+      assert.ok(during.outputs[0]?.version_id, 'the status carries the version written')
+      h.clock.advance(60_000)
+      assert.equal((await status()).next_run, expected, 'the plan does not move with the clock')
+      controller.abort()
+      await daemon
+      assert.equal((await status()).next_run, undefined, 'a stopped daemon plans nothing')
+    } finally {
+      await server.close()
+    }
+  })
+
   it('fail/a loose token file stops the server from starting', async () => {
     const h = await authHarness()
     const bot = await scheduledBot(h, { outputs: { a: {} } })
