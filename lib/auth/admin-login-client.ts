@@ -1,8 +1,9 @@
 /**
  * The client half of the administrators' IAM login (lib/auth/admin-login.ts): ask for a
- * challenge, sign `sts:GetCallerIdentity` with it (lib/bot/iam-signer.ts, the bot's own signer:
- * the request is never sent to AWS and the secret key never leaves the signer), send the signed
- * request and a public key, and read the CA bundle the identity is checked against.
+ * challenge, sign `sts:GetCallerIdentity` with it and with the origin of `baseUrl` as audience
+ * (lib/bot/iam-signer.ts, the bot's own signer: the request is never sent to AWS and the secret
+ * key never leaves the signer; the audience makes it good for this auth service only), send the
+ * signed request and a public key, and read the CA bundle the identity is checked against.
  *
  * @example
  * const { issued, userCaPems } = await loginWithIam({
@@ -17,7 +18,7 @@ import { UpstreamUnavailableError } from '../errors.ts'
 import type { AdminLoginResponse } from './admin-login.ts'
 
 export interface IamLoginOptions {
-  /** The auth service's base URL. */
+  /** The auth service's base URL; its origin is the audience the request is signed for. */
   readonly baseUrl: string
   readonly publicKeyPem: string
   /** Asked lifetime in seconds; the server's default (1 h) when absent, clamped to 12 h. */
@@ -46,6 +47,7 @@ export async function loginWithIam(options: IamLoginOptions): Promise<IamLogin> 
   const { challenge } = await call<{ challenge: string }>('POST', '/v1/admin/login/iam/challenge', {})
   const stsRequest = await signGetCallerIdentity({
     challenge,
+    audience: new URL(options.baseUrl).origin,
     region: options.region,
     credentials: options.credentials,
     ...(options.clock && { clock: options.clock }),

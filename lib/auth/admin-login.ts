@@ -5,10 +5,16 @@
  * single-use server challenge in a signed header, checked and forwarded to STS by the server
  * (lib/join/iam/sts-proof.ts) — and receives a short-lived administrator identity.
  *
+ * Unlike the join, the signed request must also name this auth service: the signed header
+ * `x-credbroker-audience` holds the origin the client addressed, and it must equal the origin of
+ * `deps.publicAddr` (the address proofs of possession are checked against). Otherwise a server an
+ * operator logs in to (another stage, a mistyped URL, a man in the middle on plain http) could
+ * relay this service's challenge, have the operator sign it, and log in here with its own key.
+ *
  * Order: the challenge the request names is consumed first (no refusal leaves it usable); the
- * public key; the signed request and STS's answer, each check with its own `ERR_IAM_*` code; the
- * allow-list (`ERR_IAM_NOT_ALLOWED`, 403, with one message whoever asks, so a refusal tells
- * nothing about the list); locks on the administrator's user or roles (`ERR_ACCESS_DENIED`, 403).
+ * public key; the signed request (its audience: `ERR_IAM_BAD_HEADERS`) and STS's answer, each
+ * check with its own `ERR_IAM_*` code; the allow-list (`ERR_IAM_NOT_ALLOWED`, 403, with one
+ * message whoever asks, so a refusal tells nothing about the list); locks on the administrator's user or roles (`ERR_ACCESS_DENIED`, 403).
  *
  * The identity: the grant's user and roles, no logins, TTL as asked (default
  * {@link ADMIN_LOGIN_DEFAULT_TTL_MS}) clamped to {@link ADMIN_LOGIN_MAX_TTL_MS}, not renewable and
@@ -97,6 +103,7 @@ async function login(deps: AuthDeps, req: AdminLoginRequest, attempt: Attempt): 
     sts: req.sts,
     challengeOwner,
     expectedOwner: ADMIN_LOGIN_CHALLENGE_OWNER,
+    expectedAudience: new URL(deps.publicAddr).origin,
     badChallengeMessage: 'the challenge is missing, unknown, used, expired or not for an administrator login',
     extraStsHosts: deps.iam?.extraStsHosts ?? [],
     transport: stsTransport(deps.iam?.transport),

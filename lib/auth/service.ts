@@ -49,6 +49,8 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
     clock,
     random,
     log,
+    // Automatic rotation steps are audited and published like manual ones.
+    ...(options.events && { events: options.events }),
     ...(options.caRefreshMs !== undefined && { refreshMs: options.caRefreshMs }),
   })
   await ensureAdminRole({ resources })

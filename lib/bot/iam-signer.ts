@@ -6,6 +6,8 @@
  *
  * - The server's challenge travels in the signed header `x-credbroker-challenge`, so a captured
  *   request cannot answer another challenge.
+ * - An administrator's login also names the auth service in the signed header
+ *   `x-credbroker-audience` (option `audience`), so the request is good for that service only.
  * - The request is a header-signed `POST /` to the regional endpoint `sts.<region>.amazonaws.com`
  *   (never a presigned URL, never the global endpoint unless `stsHost` asks for it).
  * - `Accept: application/json` asks real STS for JSON (moto answers XML anyway; the server reads
@@ -18,11 +20,13 @@ import { Hash } from '@smithy/hash-node'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
 import type { Clock } from '../clock.ts'
-import { CHALLENGE_HEADER, STS_BODY } from '../join/iam/sts-request.ts'
+import { AUDIENCE_HEADER, CHALLENGE_HEADER, STS_BODY } from '../join/iam/sts-request.ts'
 
 /** The header carrying the server's challenge; it must be among the signed headers. */
 /** The protocol's constants are shared with the server's checks, so client and server cannot drift. */
 export const IAM_CHALLENGE_HEADER = CHALLENGE_HEADER
+/** The header naming the auth service (its origin) the request is for; signed when present. */
+export const IAM_AUDIENCE_HEADER = AUDIENCE_HEADER
 /** The only body the server accepts. */
 export const GET_CALLER_IDENTITY_BODY = STS_BODY
 export const DEFAULT_STS_REGION = 'us-east-1'
@@ -53,6 +57,11 @@ export interface SignedStsRequest {
 export interface SignGetCallerIdentityOptions {
   /** The server's challenge, bound into the signature. */
   readonly challenge: string
+  /**
+   * The origin of the auth service the request is for (`https://auth.example.com`), signed in
+   * `x-credbroker-audience`; absent, no such header (the bot's join does not send one).
+   */
+  readonly audience?: string
   /**
    * The STS region: the caller resolves it (config, then `AWS_REGION` / `AWS_DEFAULT_REGION`);
    * `undefined` or empty means {@link DEFAULT_STS_REGION}.
@@ -85,6 +94,9 @@ export async function signGetCallerIdentity(
   if (options.challenge === '' || /[\r\n]/.test(options.challenge)) {
     throw new TypeError('the IAM challenge must be a non-empty single-line string')
   }
+  if (options.audience !== undefined && !/^[\x21-\x7e]+$/.test(options.audience)) {
+    throw new TypeError('the audience must be a non-empty origin without spaces')
+  }
   const body = GET_CALLER_IDENTITY_BODY
   const request = new HttpRequest({
     method: 'POST',
@@ -97,6 +109,7 @@ export async function signGetCallerIdentity(
       'content-length': String(Buffer.byteLength(body)),
       accept: 'application/json',
       [IAM_CHALLENGE_HEADER]: options.challenge,
+      ...(options.audience !== undefined && { [IAM_AUDIENCE_HEADER]: options.audience }),
     },
     body,
   })

@@ -83,6 +83,8 @@ export interface CaRotationRecord {
   readonly phase_since: string
   /** When the current rotation began (`init`); absent in `standby`. */
   readonly started_at?: string
+  /** When the key that signs now started signing in this rotation (update_clients, rollback). */
+  readonly signer_since?: string
   /** When the last rotation completed or was rolled back. */
   readonly last_rotated_at?: string
   /** How many key sets this CA has made (0: only the first); names new keys (`user-tls-2`). */
@@ -358,6 +360,7 @@ const rotationSchema = z.looseObject({
   grace_period_ms: z.number().int().min(0),
   phase_since: z.string(),
   started_at: z.string().optional(),
+  signer_since: z.string().optional(),
   last_rotated_at: z.string().optional(),
   generation: z.number().int().min(0),
 })

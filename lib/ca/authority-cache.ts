@@ -8,11 +8,12 @@
  * {@link CertAuthorities} snapshot per read of {@link current}.
  *
  * A refresh that fails (the store is down) keeps the CAs already loaded and logs a warning: a
- * request that does not depend on a rotation step taken in the last seconds still succeeds.
+ * request that does not depend on a rotation step taken in the last seconds still succeeds. After
+ * `maxStaleMs` (default 5 minutes) without a complete re-read, requests are refused instead
+ * (`ERR_STORE_UNAVAILABLE`): the loaded CAs may trust a key retired meanwhile.
  */
-import type { Logger } from '../log.ts'
+import { StoreUnavailableError } from '../errors.ts'
 import {
-  type AuthoritiesDeps,
   CA_TYPES,
   type CaType,
   type CertAuthorities,
@@ -21,22 +22,33 @@ import {
   loadOrCreateRevisions,
   readCaRecord,
 } from './authorities.ts'
-import { stepDueRotations } from './rotation.ts'
+import { type RotationDeps, stepDueRotations } from './rotation.ts'
 
 export const DEFAULT_CA_REFRESH_MS = 10_000
+/** How long a process keeps serving CAs it could not re-read before refusing requests. */
+export const DEFAULT_CA_MAX_STALE_MS = 5 * 60_000
 
-export interface AuthorityCacheDeps extends AuthoritiesDeps {
-  readonly log: Logger
+export interface AuthorityCacheDeps extends RotationDeps {
   /** How stale the loaded CAs may be; default {@link DEFAULT_CA_REFRESH_MS}. */
   readonly refreshMs?: number
+  /**
+   * After this long without a complete re-read, {@link AuthorityCache.refresh} throws instead of
+   * letting requests trust CAs that may have been retired meanwhile; default
+   * {@link DEFAULT_CA_MAX_STALE_MS}.
+   */
+  readonly maxStaleMs?: number
 }
 
 export class AuthorityCache {
   readonly #deps: AuthorityCacheDeps
   readonly #refreshMs: number
+  readonly #maxStaleMs: number
   #current: CertAuthorities
   #revisions: Map<CaType, string>
+  /** When the last refresh was attempted. */
   #checkedAt: number
+  /** When every CA record was last read and loaded. */
+  #freshAt: number
   #refreshing: Promise<void> | undefined
 
   private constructor(
@@ -46,9 +58,11 @@ export class AuthorityCache {
   ) {
     this.#deps = deps
     this.#refreshMs = deps.refreshMs ?? DEFAULT_CA_REFRESH_MS
+    this.#maxStaleMs = deps.maxStaleMs ?? DEFAULT_CA_MAX_STALE_MS
     this.#current = cas
     this.#revisions = new Map(revisions)
     this.#checkedAt = deps.clock.now().getTime()
+    this.#freshAt = this.#checkedAt
   }
 
   /** Loads every CA (creating the missing ones). */
@@ -64,50 +78,78 @@ export class AuthorityCache {
 
   /**
    * Re-reads the CA records when the last read is older than the refresh interval (always with
-   * `force`), taking due automatic rotation steps first. Concurrent calls share one refresh.
+   * `force`), taking due automatic rotation steps first. Concurrent calls share one refresh. A
+   * record that cannot be read or loaded leaves that CA as it was and the others are refreshed.
+   * @throws StoreUnavailableError when the CAs could not all be re-read for longer than the
+   *   maximum staleness: a request must not trust a key that may have been retired meanwhile.
    */
   async refresh(options: { force?: boolean } = {}): Promise<void> {
     const now = this.#deps.clock.now().getTime()
-    if (!options.force && now - this.#checkedAt < this.#refreshMs) return
+    if (options.force || now - this.#checkedAt >= this.#refreshMs)
+      await this.#refreshOnce(options.force === true)
+    this.#assertFresh()
+  }
+
+  async #refreshOnce(force: boolean): Promise<void> {
     if (this.#refreshing) {
       await this.#refreshing
       // A forced refresh must read after the caller's own write: the one in flight may not have.
-      if (!options.force) return
+      if (!force) return
       const started = this.#refreshing as Promise<void> | undefined
       if (started) return started
     }
-    this.#refreshing = this.#reload()
-      .catch((err: unknown) => {
-        this.#deps.log.warn('could not refresh the certificate authorities; keeping the loaded ones', {
-          error: err instanceof Error ? err.message : String(err),
-        })
-      })
-      .finally(() => {
-        // Also after a failure: a store that is down is asked again after the interval, not per request.
-        this.#checkedAt = this.#deps.clock.now().getTime()
-        this.#refreshing = undefined
-      })
+    this.#refreshing = this.#reload().finally(() => {
+      // Also after a failure: a store that is down is asked again after the interval, not per request.
+      this.#checkedAt = this.#deps.clock.now().getTime()
+      this.#refreshing = undefined
+    })
     return this.#refreshing
   }
 
+  #assertFresh(): void {
+    const staleMs = this.#deps.clock.now().getTime() - this.#freshAt
+    if (staleMs <= this.#maxStaleMs) return
+    throw new StoreUnavailableError(
+      `the certificate authorities could not be re-read for ${Math.round(staleMs / 1000)} s; ` +
+        'refusing to trust CA keys that may have been retired meanwhile',
+    )
+  }
+
+  /** Never throws: failures are logged, and leave {@link #freshAt} behind. */
   async #reload(): Promise<void> {
-    await stepDueRotations(this.#deps)
-    const stored = await Promise.all(CA_TYPES.map((type) => readCaRecord(this.#deps.store, type)))
+    try {
+      await stepDueRotations(this.#deps)
+    } catch (err) {
+      this.#warn('could not take a due automatic CA rotation step', err)
+    }
     const next: Record<string, LoadedCa> = { ...this.#current }
     const revisions = new Map(this.#revisions)
     let changed = false
-    for (const [i, type] of CA_TYPES.entries()) {
-      const s = stored[i]
-      if (!s || s.revision === revisions.get(type)) continue
-      next[type] = await loadChecked(this.#deps.keys, s.record)
-      revisions.set(type, s.revision)
-      changed = true
-    }
+    let complete = true
+    await Promise.all(
+      CA_TYPES.map(async (type) => {
+        try {
+          const stored = await readCaRecord(this.#deps.store, type)
+          if (!stored || stored.revision === revisions.get(type)) return
+          next[type] = await loadChecked(this.#deps.keys, stored.record)
+          revisions.set(type, stored.revision)
+          changed = true
+        } catch (err) {
+          complete = false
+          this.#warn(`could not refresh the ${type} CA; keeping the loaded one`, err)
+        }
+      }),
+    )
+    if (complete) this.#freshAt = this.#deps.clock.now().getTime()
     if (!changed) return
     this.#current = Object.freeze(next as Record<CaType, LoadedCa>)
     this.#revisions = revisions
     this.#deps.log.info('certificate authorities reloaded', {
       phases: CA_TYPES.map((t) => `${t}=${this.#current[t].rotation.phase}`).join(','),
     })
+  }
+
+  #warn(message: string, err: unknown): void {
+    this.#deps.log.warn(message, { error: err instanceof Error ? err.message : String(err) })
   }
 }

@@ -36,7 +36,11 @@ export type RotationMode = 'manual' | 'auto'
 
 /** Default grace period: how long each phase of an automatic rotation lasts. */
 export const DEFAULT_GRACE_PERIOD_MS = 30 * 3600_000
-/** Shortest grace period accepted: a bot renewing every 20 minutes needs several chances. */
+/**
+ * Shortest grace period accepted. It is a floor against typos (`30` meaning 30 hours), not a safe
+ * value: a safe grace period is at least twice the longest renewal interval of the bots (20
+ * minutes by default), which the operator knows and this code does not.
+ */
 export const MIN_GRACE_PERIOD_MS = 60_000
 
 /** Which phases each phase may step to. */

@@ -15,9 +15,11 @@ import {
   InvalidConfigError,
   NotFoundError,
   RevisionMismatchError,
+  RotationPhaseError,
   StoreUnavailableError,
 } from '../errors.ts'
 import type { Logger } from '../log.ts'
+import type { EventSink } from '../ports/event-sink.ts'
 import {
   type AuthoritiesDeps,
   CA_TYPES,
@@ -44,6 +46,8 @@ import {
 
 export interface RotationDeps extends AuthoritiesDeps {
   readonly log: Logger
+  /** Where `ca.rotation` audit events are published (reissue triggers); optional. */
+  readonly events?: EventSink
 }
 
 export interface RotateRequest {
@@ -54,6 +58,11 @@ export interface RotateRequest {
   readonly manual?: boolean
   /** How long each phase of an automatic rotation lasts; absent: the current or the default. */
   readonly gracePeriodMs?: number
+  /**
+   * Ends a rotation (`standby`) before the new signer has signed for a whole grace period, which
+   * strands every bot that has not renewed since (see {@link assertSignerSettled}).
+   */
+  readonly force?: boolean
   /** Who asks (audited). */
   readonly user: string
 }
@@ -107,11 +116,15 @@ export async function rotateCa(deps: RotationDeps, request: RotateRequest): Prom
   const from = rotationOf(record)
   const to = request.phase ?? nextPhase(from.phase)
   assertStep(type, from.phase, to)
+  const starting = from.phase === 'standby'
+  const gracePeriodMs = request.gracePeriodMs ?? (starting ? DEFAULT_GRACE_PERIOD_MS : from.grace_period_ms)
+  if (to === 'standby' && !request.force) assertSignerSettled(type, from, gracePeriodMs, deps.clock.now())
   const step = await applyStep(deps, record, from, {
     to,
-    mode: request.manual === undefined ? from.mode : request.manual ? 'manual' : 'auto',
-    gracePeriodMs:
-      request.gracePeriodMs ?? (from.phase === 'standby' ? DEFAULT_GRACE_PERIOD_MS : from.grace_period_ms),
+    // A new rotation is manual unless asked otherwise: the last one's mode does not carry over.
+    mode:
+      request.manual === undefined ? (starting ? 'manual' : from.mode) : request.manual ? 'manual' : 'auto',
+    gracePeriodMs,
   })
   try {
     await deps.store.compareAndSwap(caKey(type), revision, JSON.stringify(step.record))
@@ -154,6 +167,23 @@ export async function stepDueRotations(deps: RotationDeps): Promise<CaType[]> {
     }
   }
   return stepped
+}
+
+/**
+ * Refuses to end a rotation before the key that signs has signed for a grace period: until then,
+ * a bot that has not renewed still holds certificates (its own identity included) from the key
+ * `standby` stops trusting, and a token-joined bot would need a new join token.
+ * @throws RotationPhaseError naming when the step becomes possible.
+ */
+function assertSignerSettled(type: CaType, from: CaRotationRecord, gracePeriodMs: number, now: Date): void {
+  if (from.signer_since === undefined) return // the signer never changed in this rotation
+  const settled = Date.parse(from.signer_since) + gracePeriodMs
+  if (now.getTime() >= settled) return
+  throw new RotationPhaseError(
+    `the ${type} CA's signing key changed at ${from.signer_since}; ending the rotation before ` +
+      `${new Date(settled).toISOString()} (one grace period later) stops trusting certificates that ` +
+      'bots may not have renewed yet: wait, or force the step',
+  )
 }
 
 interface StepResult {
@@ -210,13 +240,18 @@ async function applyStep(
     case 'swap': {
       const other = onlyOther(record)
       return {
-        record: { ...record, active: other, additional_trusted: [record.active], rotation },
+        record: {
+          ...record,
+          active: other,
+          additional_trusted: [record.active],
+          rotation: { ...rotation, signer_since: now },
+        },
         made: [],
         retired: [],
       }
     }
     case 'retire': {
-      const { started_at: _, ...done } = rotation
+      const { started_at: _, signer_since: __, ...done } = rotation
       return {
         record: { ...record, additional_trusted: [], rotation: { ...done, last_rotated_at: now } },
         made: [],

@@ -17,8 +17,8 @@ export const PRECEDENCE = [
 ].join('\n')
 
 export const EXIT_CODES = [
-  'Exit codes: 0 ok, 1 failure (error [CODE]: message), 2 usage (bad option, missing argument,',
-  'unknown command), 3 internal error.',
+  'Exit codes: 0 ok, 1 failure (error [CODE]: message), 2 usage (bad option or option value,',
+  'missing argument, unknown command), 3 internal error.',
 ].join('\n')
 
 /** `<name> [<ref>]` for the usage line. */

@@ -3,8 +3,8 @@
  * check its arguments, run it. Help comes from the same declarations (`help.ts`).
  *
  * Exit codes: 0 success; 1 an error to act on, printed as `error [CODE]: message` plus a `hint:`
- * line where one helps; 2 usage (unknown command or option, missing or extra argument: a
- * UsageError); 3 an internal error.
+ * line where one helps; 2 usage (unknown command or option, missing or extra argument, an option
+ * value that does not parse: a UsageError); 3 an internal error.
  */
 import { systemClock } from '../clock.ts'
 import { parseArgs, stringFlag } from './args.ts'

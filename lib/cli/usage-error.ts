@@ -1,7 +1,9 @@
 /**
  * A command line of the wrong shape: an unknown subcommand, a missing argument, a missing or
- * conflicting option. Code `ERR_BAD_REQUEST` like any bad input, but `main` exits 2 for it (a
- * value that fails validation is an ordinary error: exit 1).
+ * conflicting option, or an option value the CLI cannot parse (`--ttl 10`, `--format xml`,
+ * `--expires tomorrow`; see flag-values.ts). Code `ERR_BAD_REQUEST` like any bad input, but `main`
+ * exits 2 for it. A well-formed value that the cluster's rules refuse (a resource field, an
+ * unknown bot) is an ordinary error: exit 1.
  */
 import { BadRequestError } from '../errors.ts'
 

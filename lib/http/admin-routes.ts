@@ -18,11 +18,11 @@
  */
 import type { Hono } from 'hono'
 import * as z from 'zod'
-import { auditRoleChange } from '../auth/audit.ts'
+import { createAudited, deleteAudited, updateAudited } from '../auth/audited-writes.ts'
 import { addBot, addJoinToken, removeBot } from '../auth/bots.ts'
 import type { Caller } from '../auth/caller.ts'
 import type { AuthDeps } from '../auth/deps.ts'
-import { addLock, auditLockChange, parseLockExpiry } from '../auth/lock-admin.ts'
+import { addLock, parseLockExpiry } from '../auth/lock-admin.ts'
 import { BadRequestError } from '../errors.ts'
 import { nameOf } from '../resources/keys.ts'
 import { validateResource } from '../resources/parse.ts'
@@ -80,10 +80,8 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     const doc = parseJsonBody(c.get('body'), anyObject)
     if (typeof doc.kind !== 'string') throw new BadRequestError('kind: required')
     await authorize(caller, kindOf(doc.kind), 'create')
-    const created = await deps.resources.create(doc)
-    if (created.kind === 'lock') await auditLockChange(deps, caller.identity.user, 'lock.created', created)
-    if (created.kind === 'role')
-      await auditRoleChange(deps, caller.identity.user, 'role.created', nameOf(created))
+    // Lock and role changes are audit events (role ones also published): lib/auth/audited-writes.ts.
+    const created = await createAudited(deps, caller.identity.user, doc)
     return c.json(created, 201)
   })
   app.get('/v1/resources/:kind/:name{.+}', async (c) => {
@@ -108,12 +106,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
         `metadata.name: the document names "${nameOf(resource)}", the path "${c.req.param('name')}"`,
       )
     }
-    const updated = await deps.resources.update(resource)
-    // A lock changed in place (retargeted, reworded) is an audit event, like its creation.
-    if (updated.kind === 'lock') await auditLockChange(deps, caller.identity.user, 'lock.updated', updated)
-    // A role change may widen or narrow what bots' outputs carry: audited (and published).
-    if (updated.kind === 'role')
-      await auditRoleChange(deps, caller.identity.user, 'role.updated', nameOf(updated))
+    const updated = await updateAudited(deps, caller.identity.user, resource)
     return c.json(updated)
   })
   app.delete('/v1/resources/:kind/:name{.+}', async (c) => {
@@ -121,12 +114,13 @@ export function registerAdminRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf:
     const kind = kindOf(c.req.param('kind'))
     await authorize(caller, kind, 'delete')
     const revision = c.req.query('revision')
-    // Lock removals are audit events, whichever route removes them.
-    const lock = kind === 'lock' ? await deps.resources.get('lock', c.req.param('name')) : undefined
-    await deps.resources.delete(kind, c.req.param('name'), revision === undefined ? {} : { revision })
-    if (lock) await auditLockChange(deps, caller.identity.user, 'lock.deleted', lock)
-    if (kind === 'role')
-      await auditRoleChange(deps, caller.identity.user, 'role.deleted', c.req.param('name'))
+    await deleteAudited(
+      deps,
+      caller.identity.user,
+      kind,
+      c.req.param('name'),
+      revision === undefined ? {} : { revision },
+    )
     return c.json({ ok: true })
   })
   app.post('/v1/bots', async (c) => {

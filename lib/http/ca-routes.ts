@@ -2,7 +2,7 @@
  * CA rotation endpoints (PoP + RBAC on the rule resource `cert_authority`):
  *
  *   GET  /v1/ca/rotation   read     → { cas: RotationStatus[] }
- *   POST /v1/ca/rotation   update   { type, phase?, manual?, grace_period_seconds? } → RotationStatus
+ *   POST /v1/ca/rotation   update   { type, phase?, manual?, grace_period_seconds?, force? } → RotationStatus
  *
  * The process that takes a step reloads its CAs at once; the others within their refresh interval.
  */
@@ -21,6 +21,8 @@ const rotateBody = z.strictObject({
   type: z.enum(CA_TYPES as [CaType, ...CaType[]]),
   phase: z.enum(ROTATION_PHASES as [RotationPhase, ...RotationPhase[]]).optional(),
   manual: z.boolean().optional(),
+  /** End a rotation before its signer has signed for a grace period (see lib/ca/rotation.ts). */
+  force: z.boolean().optional(),
   grace_period_seconds: z
     .number()
     .int()
@@ -47,6 +49,7 @@ export function registerCaRoutes(app: Hono<AppEnv>, deps: AuthDeps, callerOf: Ca
         user: caller.identity.user,
         ...(body.phase !== undefined && { phase: body.phase }),
         ...(body.manual !== undefined && { manual: body.manual }),
+        ...(body.force !== undefined && { force: body.force }),
         ...(body.grace_period_seconds !== undefined && { gracePeriodMs: body.grace_period_seconds * 1000 }),
       },
     )

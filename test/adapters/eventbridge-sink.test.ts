@@ -5,6 +5,8 @@
  * with requests signed like the sink's own (the project has no SDK client for them).
  */
 import assert from 'node:assert/strict'
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { Hash } from '@smithy/hash-node'
 import { HttpRequest } from '@smithy/protocol-http'
@@ -135,6 +137,28 @@ describe('EventBridgeSink on moto', () => {
     await assert.rejects(new EventBridgeSink({ bus: 'b', client }).publish({ type: 'x', detail: {} }), {
       code: 'ERR_UPSTREAM_UNAVAILABLE',
     })
+  })
+
+  it('fail/an endpoint that never answers: ERR_UPSTREAM_UNAVAILABLE after the timeout, not a hung request', async () => {
+    const held: ServerResponse[] = []
+    const server = createServer((_req, res) => void held.push(res)) // accepts, never answers
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const client = createEventBridgeClient({
+        region: 'us-east-1',
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        credentials: async () => moto.adminCredentials,
+        clock: systemClock,
+        timeoutMs: 100,
+      })
+      await assert.rejects(new EventBridgeSink({ bus: 'b', client }).publish({ type: 'x', detail: {} }), {
+        code: 'ERR_UPSTREAM_UNAVAILABLE',
+      })
+    } finally {
+      for (const res of held) res.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
   })
 
   it('fail/a bad bus name is a config error naming the option', () => {

@@ -753,7 +753,7 @@ describe('CA rotation with KMS keys', () => {
     )
     // Completing the rotation leaves the provisioned generation-0 key alone in KMS.
     for (const phase of ['update_servers', 'standby'] as const) {
-      await rotateCa({ ...d, keys: keyStore }, { type: 'user', phase, user: 'admin' })
+      await rotateCa({ ...d, keys: keyStore }, { type: 'user', phase, user: 'admin', force: true })
     }
     assert.equal((await keyState(`kms:${caKeys['user-tls']}`))?.KeyState, 'Enabled')
   })

@@ -1,7 +1,8 @@
 /**
  * The `credbroker` executable on a local embedded state (no auth service running): exit codes
- * 0/1/2, one-line errors with hints, JSON output that parses, a bad resource file that names the
- * field and writes nothing, `auth bootstrap` writing an admin identity, `version`.
+ * 0/1/2 (option values that do not parse are usage errors), one-line errors with hints, token
+ * secrets masked by `tokens ls` in every format, JSON output that parses, a bad resource file
+ * that names the field and writes nothing, `auth bootstrap` writing an admin identity, `version`.
  */
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -52,7 +53,7 @@ describe('credbroker on the local state', () => {
     assert.match(table, /^KIND\s+NAME\s+SUMMARY\s+EXPIRES\n/)
   })
 
-  it('ok/bots add, bots ls and tokens ls as JSON; the text table masks token secrets', async () => {
+  it('ok/bots add, bots ls and tokens ls; every format masks token secrets unless --show-secrets', async () => {
     const added = await cliJson<{ bot: string; roles: string[]; token: string; token_expires: string }>(
       ['bots', 'add', 'ci', '--roles', 'access', '--token-ttl', '10m'],
       { env },
@@ -63,13 +64,25 @@ describe('credbroker on the local state', () => {
       { name: 'ci', roles: ['access'] },
       { name: 'example', roles: ['access', 'machine-id-db'] },
     ])
-    const tokens = await cliJson<{ name: string; bot: string; join_method: string }[]>(['tokens', 'ls'], {
-      env,
-    })
-    assert.ok(tokens.some((t) => t.name === added.token && t.bot === 'ci' && t.join_method === 'token'))
+    const masked = `${added.token.slice(0, 8)}…`
+    type TokenRow = { name: string; bot: string; join_method: string }
+    const tokens = await cliJson<TokenRow[]>(['tokens', 'ls'], { env })
+    assert.ok(tokens.some((t) => t.name === masked && t.bot === 'ci' && t.join_method === 'token'))
     const text = await cliOk(['tokens', 'ls'], { env })
-    assert.ok(!text.includes(added.token), 'the table shows the whole token')
-    assert.match(text, new RegExp(`^${added.token.slice(0, 8)}…\\s+ci\\s+token\\s+\\d{4}-`, 'm'))
+    const yaml = await cliOk(['tokens', 'ls', '--format', 'yaml'], { env })
+    for (const out of [JSON.stringify(tokens), text, yaml])
+      assert.ok(!out.includes(added.token), `the whole token is printed:\n${out}`)
+    assert.match(text, new RegExp(`^${masked}\\s+ci\\s+token\\s+\\d{4}-`, 'm'))
+    assert.match(yaml, new RegExp(`^- name: ${masked}$`, 'm'))
+    // --show-secrets prints the full names; get token prints the documents as they are.
+    const shown = await cliJson<TokenRow[]>(['tokens', 'ls', '--show-secrets'], { env })
+    assert.ok(shown.some((t) => t.name === added.token && t.bot === 'ci'))
+    assert.match(
+      await cliOk(['tokens', 'ls', '--show-secrets'], { env }),
+      new RegExp(`^${added.token}\\s+ci`, 'm'),
+    )
+    const docs = await cliJson<Resource[]>(['get', 'token'], { env })
+    assert.ok(docs.some((d) => d.metadata.name === added.token))
     const updated = await cliJson<{ roles: string[] }>(
       ['bots', 'update', 'ci', '--add-roles', 'machine-id-db'],
       {
@@ -90,6 +103,27 @@ describe('credbroker on the local state', () => {
         'error [ERR_BAD_REQUEST]: --format: must be one of text, json, yaml',
       ],
       [['locks', 'add', '--user'], 'error [ERR_BAD_REQUEST]: option --user needs a value'],
+      // Option values that do not parse are usage errors too, whatever the command.
+      [
+        ['ca', 'rotate', '--type', 'user', '--grace-period', '30'],
+        'error [ERR_BAD_REQUEST]: --grace-period: duration "30" needs a unit',
+      ],
+      [
+        ['bots', 'add', 'typo', '--roles', 'access', '--token-ttl', 'ten minutes'],
+        'error [ERR_BAD_REQUEST]: --token-ttl: duration "ten minutes" is not valid',
+      ],
+      [
+        ['bots', 'instances', 'add', 'ci', '--token-ttl', '-5m'],
+        'error [ERR_BAD_REQUEST]: --token-ttl: duration "-5m" must not have a sign',
+      ],
+      [
+        ['tokens', 'add', '--bot', 'ci', '--ttl', '1d'],
+        'error [ERR_BAD_REQUEST]: --ttl: duration "1d" has an unknown unit "d"',
+      ],
+      [
+        ['locks', 'add', '--user', 'a', '--expires', 'soon'],
+        'error [ERR_BAD_REQUEST]: --expires: "soon" is neither',
+      ],
     ]
     for (const [argv, first] of cases) {
       const res = await runCli(argv, { env })
@@ -100,6 +134,8 @@ describe('credbroker on the local state', () => {
       assert.ok(lines[0]?.startsWith(first), lines[0])
       assert.match(lines[1] ?? '', /^hint: credbroker help/)
     }
+    const bots = await cliJson<{ name: string }[]>(['bots', 'ls'], { env })
+    assert.ok(!bots.some((b) => b.name === 'typo'), 'a bot was added despite a bad --token-ttl')
   })
 
   it('fail/an error to act on exits 1 with error [CODE]: message', async () => {

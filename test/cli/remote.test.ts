@@ -104,7 +104,11 @@ describe('credbroker through a remote auth service', () => {
     )
     const ttl = Date.parse(withTtl.token_expires) - Date.now()
     assert.ok(ttl > 4 * 60_000 && ttl <= 5 * 60_000, withTtl.token_expires)
-    const tokens = JSON.parse((await same(['tokens', 'ls', '--format', 'json'])).stdout) as { name: string }[]
+    const tokens = JSON.parse(
+      (await same(['tokens', 'ls', '--show-secrets', '--format', 'json'])).stdout,
+    ) as {
+      name: string
+    }[]
     for (const t of [added.token, more.token, withTtl.token]) assert.ok(tokens.some((x) => x.name === t))
     await same(['tokens', 'ls'])
     await same(['bots', 'ls'])

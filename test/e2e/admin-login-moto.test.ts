@@ -5,7 +5,8 @@
  * and `developer` (not on it). The auth service forwards each signed GetCallerIdentity to moto
  * (its STS transport maps the regional host to moto and keeps the signed Host header), so STS
  * itself vouches for every caller. The API is called through `app.request`, except for the
- * `loginCommand` case, which talks to the app served on 127.0.0.1.
+ * `loginCommand` case, which talks to a second service (same moto, same list) served on 127.0.0.1
+ * and addressed as such: a signed login names the origin of the service it is for.
  */
 import assert from 'node:assert/strict'
 import { createPrivateKey, X509Certificate } from 'node:crypto'
@@ -24,6 +25,7 @@ import { AuthClient, type ClientIdentity, type Fetch } from '../../lib/bot/auth-
 import { type AwsCredentials, signGetCallerIdentity } from '../../lib/bot/iam-signer.ts'
 import { loginCommand } from '../../lib/cli/commands/login.ts'
 import { loadDocuments } from '../../lib/cli/load-documents.ts'
+import { UsageError } from '../../lib/cli/usage-error.ts'
 import { ManualClock } from '../../lib/clock.ts'
 import { isBrokerError } from '../../lib/errors.ts'
 import { CHALLENGE_TTL_MS } from '../../lib/join/iam/challenge.ts'
@@ -40,6 +42,7 @@ import { type AccessKey, MOTO_ACCOUNT_ID, type MotoServer, startMoto } from '../
 import { opensslVerify } from '../helpers/openssl.ts'
 
 const BASE_URL = 'http://auth.test'
+const AUDIENCE = new URL(BASE_URL).origin
 const REGION = 'us-east-1'
 const HOUR = 3600_000
 const ADMIN_ROLE_ARN = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/platform-admin`
@@ -71,22 +74,7 @@ before(async () => {
 
   // Starts at real time: the CLI signs with the system clock (moto does not check the skew).
   clock = new ManualClock(Date.now())
-  service = await createAuthService({
-    clusterName: 'test.local',
-    publicAddr: BASE_URL,
-    store: new MemoryStore({ clock }),
-    keys: new MemoryKeyStore(),
-    clock,
-    random: cryptoRandom,
-    log: silentLogger,
-    iam: {
-      transport: createNodeStsTransport({
-        endpointOverrides: new Map([[`sts.${REGION}.amazonaws.com`, new URL(moto.endpoint)]]),
-      }),
-      admins: [{ arn: ADMIN_ROLE_ARN, roles: ['admin'] }],
-    },
-  })
-  await applyResources(service.deps.resources, loadDocuments(resolve('examples/cluster')))
+  service = await startService(BASE_URL)
   await service.deps.resources.create({
     kind: 'token',
     version: 'v1',
@@ -104,6 +92,27 @@ after(async () => {
   await moto?.stop()
 })
 
+/** An auth service addressed as `publicAddr`, asking moto's STS, with `platform-admin` on its list. */
+async function startService(publicAddr: string): Promise<AuthService> {
+  const started = await createAuthService({
+    clusterName: 'test.local',
+    publicAddr,
+    store: new MemoryStore({ clock }),
+    keys: new MemoryKeyStore(),
+    clock,
+    random: cryptoRandom,
+    log: silentLogger,
+    iam: {
+      transport: createNodeStsTransport({
+        endpointOverrides: new Map([[`sts.${REGION}.amazonaws.com`, new URL(moto.endpoint)]]),
+      }),
+      admins: [{ arn: ADMIN_ROLE_ARN, roles: ['admin'] }],
+    },
+  })
+  await applyResources(started.deps.resources, loadDocuments(resolve('examples/cluster')))
+  return started
+}
+
 /** POSTs JSON to the app; the parsed body and status. */
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetchApp(`${BASE_URL}${path}`, {
@@ -114,15 +123,22 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
-async function signedFor(challenge: string, credentials: AwsCredentials) {
-  return signGetCallerIdentity({ challenge, region: REGION, credentials: async () => credentials, clock })
+/** Signs for `audience` (this service's origin unless given; `null`: no audience header). */
+async function signedFor(challenge: string, credentials: AwsCredentials, audience: string | null = AUDIENCE) {
+  return signGetCallerIdentity({
+    challenge,
+    ...(audience !== null && { audience }),
+    region: REGION,
+    credentials: async () => credentials,
+    clock,
+  })
 }
 
-/** A fresh admin-login challenge, signed with `credentials`. */
-async function signedLogin(credentials: AwsCredentials) {
+/** A fresh admin-login challenge, signed with `credentials` (for `audience`, see {@link signedFor}). */
+async function signedLogin(credentials: AwsCredentials, audience: string | null = AUDIENCE) {
   const { status, body } = await post('/v1/admin/login/iam/challenge', {})
   assert.equal(status, 200, JSON.stringify(body))
-  return signedFor(String(body.challenge), credentials)
+  return signedFor(String(body.challenge), credentials, audience)
 }
 
 async function login(credentials: AwsCredentials, ttlSeconds?: number) {
@@ -228,6 +244,76 @@ describe('e2e: administrator login by IAM against moto (signature checking on)',
     assert.deepEqual([redirected.status, redirected.body.code], [400, 'ERR_IAM_BAD_HOST'])
   })
 
+  it('fail/a login signed for another auth service, or for none, is refused before STS is asked', async () => {
+    const refused = async (sts: Awaited<ReturnType<typeof signedFor>>) =>
+      post('/v1/admin/login/iam', { public_key: newKey().publicPem, sts_request: sts })
+    // Another stage's origin: what a relaying server would have the operator sign.
+    const staging = await refused(await signedLogin(adminCreds, 'https://auth.staging.example'))
+    assert.deepEqual([staging.status, staging.body.code], [400, 'ERR_IAM_BAD_HEADERS'])
+    assert.equal(
+      staging.body.message,
+      `the signed request names auth service "https://auth.staging.example"; this one is ${AUDIENCE}`,
+    )
+    // Same host, other scheme or port: another origin.
+    for (const other of ['https://auth.test', 'http://auth.test:8080', `${AUDIENCE}/`]) {
+      const res = await refused(await signedLogin(adminCreds, other))
+      assert.deepEqual([res.status, res.body.code], [400, 'ERR_IAM_BAD_HEADERS'], other)
+    }
+    const none = await refused(await signedLogin(adminCreds, null))
+    assert.deepEqual([none.status, none.body.code], [400, 'ERR_IAM_BAD_HEADERS'])
+    assert.match(
+      String(none.body.message),
+      /does not name the auth service it is for \(x-credbroker-audience\)/,
+    )
+    // Present but added after signing: STS would vouch for the request without it.
+    const unsigned = await signedLogin(adminCreds, null)
+    const added = await refused({
+      ...unsigned,
+      headers: { ...unsigned.headers, 'x-credbroker-audience': AUDIENCE },
+    })
+    assert.deepEqual([added.status, added.body.code], [400, 'ERR_IAM_BAD_HEADERS'])
+    assert.equal(added.body.message, 'x-credbroker-audience is not in SignedHeaders')
+    // Signed for staging, rewritten to this origin afterwards: STS no longer vouches for it.
+    const tampered = await signedLogin(adminCreds, 'https://auth.staging.example')
+    const rewritten = await refused({
+      ...tampered,
+      headers: { ...tampered.headers, 'x-credbroker-audience': AUDIENCE },
+    })
+    assert.deepEqual([rewritten.status, rewritten.body.code], [401, 'ERR_IAM_STS_REJECTED'])
+  })
+
+  it('fail/a server that relays this service to the operator gets nothing it can use here', async () => {
+    // The operator logs in to https://auth.staging.example, which relays every call to this
+    // service: the challenge is this service's, but the signature names the staging origin.
+    const relay: Fetch = async (input, init) =>
+      fetchApp(input.replace('https://auth.staging.example', BASE_URL), init)
+    await assert.rejects(
+      loginWithIam({
+        baseUrl: 'https://auth.staging.example',
+        fetch: relay,
+        publicKeyPem: newKey().publicPem,
+        credentials: async () => adminCreds,
+        region: REGION,
+        clock,
+      }),
+      {
+        code: 'ERR_IAM_BAD_HEADERS',
+        status: 400,
+        message: /names auth service "https:\/\/auth\.staging\.example"/,
+      },
+    )
+  })
+
+  it('ok/a bot join may carry a signed audience: the join does not check it', async () => {
+    const join = await client.iamChallenge(JOIN_TOKEN)
+    const res = await post('/v1/join/iam', {
+      token: JOIN_TOKEN,
+      public_key: newKey().publicPem,
+      sts_request: await signedFor(join.challenge, adminCreds, 'https://anything.example'),
+    })
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+  })
+
   it('fail/an expired challenge', async () => {
     const sts = await signedLogin(adminCreds)
     clock.advance(CHALLENGE_TTL_MS + 1000)
@@ -293,8 +379,12 @@ describe('e2e: administrator login by IAM against moto (signature checking on)',
       'ERR_ACCESS_DENIED',
     ])
       assert.ok(codes.has(code), `a refusal with ${code} is audited`)
-    const notAllowed = refused.find((e) => e.code === 'ERR_IAM_NOT_ALLOWED')
-    assert.equal(notAllowed?.aws_arn, `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/developer/jane`)
+    // Several refusals share one instant of the frozen clock, so their order is not the order made.
+    const notAllowed = refused.filter((e) => e.code === 'ERR_IAM_NOT_ALLOWED').map((e) => e.aws_arn)
+    assert.ok(
+      notAllowed.includes(`arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/developer/jane`),
+      `the refused caller's ARN is audited: ${notAllowed.join(', ')}`,
+    )
     const text = JSON.stringify(events)
     for (const secret of [
       adminCreds.secretAccessKey,
@@ -407,12 +497,17 @@ describe('e2e: credbroker login (loginCommand) over HTTP on 127.0.0.1', () => {
   let server: ReturnType<typeof serve>
   let url: string
   let home: string
+  /** The service addressed as `url` (its origin is what the CLI signs for). */
+  let served: AuthService
   before(async () => {
     home = mkdtempSync(join(tmpdir(), 'credbroker-login-'))
     await new Promise<void>((ready) => {
-      server = serve({ fetch: service.app.fetch, hostname: '127.0.0.1', port: 0 }, () => ready())
+      server = serve({ fetch: (request) => served.app.fetch(request), hostname: '127.0.0.1', port: 0 }, () =>
+        ready(),
+      )
     })
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    served = await startService(url)
   })
   after(async () => {
     await new Promise<void>((done) => server.close(() => done()))
@@ -459,6 +554,7 @@ describe('e2e: credbroker login (loginCommand) over HTTP on 127.0.0.1', () => {
     const certPem = readFileSync(join(dir, 'tlscert'), 'utf8')
     const caPem = readFileSync(join(dir, 'credbroker-user-ca.crt'), 'utf8')
     assert.ok(new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem)))
+    assert.deepEqual([caPem], [served.deps.cas.user.trustedTlsPems.join('')])
     const verified = await opensslVerify({
       caPems: [caPem],
       leafPem: certPem,
@@ -504,5 +600,27 @@ describe('e2e: credbroker login (loginCommand) over HTTP on 127.0.0.1', () => {
     await assert.rejects(loginCommand(io, {}), { code: 'ERR_BAD_REQUEST', message: /--auth-server/ })
     await assert.rejects(loginCommand(io, { authServer: url, ttl: '5s' }), { message: /--ttl/ })
     await assert.rejects(loginCommand(io, { authServer: url, ttl: 'soon' }), { message: /--ttl/ })
+  })
+
+  it('fail/usage: plain http to a host that is not loopback, before anything is sent', async () => {
+    const io = { env: { HOME: home }, cwd: home, stdout: () => {}, stderr: () => {} }
+    for (const authServer of [
+      'http://auth.example.com',
+      'http://10.0.0.1:3025/',
+      'http://127.0.0.1.nip.io',
+    ]) {
+      await assert.rejects(
+        loginCommand(io, { authServer }),
+        (err: unknown) =>
+          err instanceof UsageError &&
+          err.code === 'ERR_BAD_REQUEST' &&
+          err.message.includes('uses plain http') &&
+          err.message.includes(`use https://${new URL(authServer).host}`),
+        authServer,
+      )
+    }
+    // Loopback over plain http is fine, whatever way 127.0.0.1 is written.
+    const loopback = await run(adminCreds, { authServer: url.replace('127.0.0.1', '127.1'), format: 'json' })
+    assert.equal(loopback.code, 0)
   })
 })

@@ -103,7 +103,7 @@ describe('e2e: a user CA rotation step in the middle of a bot cycle', { timeout:
   const stepFromOutside = (auth: RotationAuth, phase: RotationPhase) => async () => {
     const { deps } = auth.service
     assert.ok(deps.keys)
-    await rotateCa({ ...deps, keys: deps.keys }, { type: 'user', phase, user: 'admin' })
+    await rotateCa({ ...deps, keys: deps.keys }, { type: 'user', phase, user: 'admin', force: true })
     await deps.authorities?.refresh({ force: true })
   }
 

@@ -85,7 +85,12 @@ export async function startRotationAuth(): Promise<RotationAuth> {
       const key = generateClientKey()
       const certs = await issueAdminIdentity(service.deps, parseCallerPublicKey(key.publicPem), 600_000)
       const admin = { key: key.privateKey, tlsCertPem: certs.tlsCertPem }
-      return client.request<RotationStatus>(admin, 'POST', '/v1/ca/rotation', { type: 'user', phase })
+      // `force`: the walk ends rotations at once, not a grace period after the signer changed.
+      return client.request<RotationStatus>(admin, 'POST', '/v1/ca/rotation', {
+        type: 'user',
+        phase,
+        ...(phase === 'standby' && { force: true }),
+      })
     },
     close() {
       // The bot's client keeps connections alive; close() alone would wait for them.

@@ -122,6 +122,53 @@ describe('admin allow-list: parsing', () => {
     assert.match(problem(`[{"arn":"arn:aws:iam::${ACCOUNT}:role/a","user":"a b"}]`), /^0\.user/)
     assert.match(problem(`[{"arn":"arn:aws:iam::${ACCOUNT}:role/a","role":"admin"}]`), /unknown field role/)
   })
+
+  it('fail/a rule names one partition, service and account literally: each wildcard is refused by field', () => {
+    const problem = (arn: string) => {
+      const parsed = parseAdminIamRules(JSON.stringify([{ arn }]))
+      assert.equal(parsed.ok, false, `${arn} is refused`)
+      return parsed.ok ? '' : parsed.problem
+    }
+    const refused: [string, RegExp][] = [
+      // A role named Admin in any AWS account, an attacker's included.
+      ['arn:aws:iam::*:role/Admin', /^0\.arn: the account must be a 12-digit AWS account id .*\(got "\*"\)$/],
+      [
+        'arn:aws:sts::12345678901?:assumed-role/Admin/*',
+        /^0\.arn: the account must be .*\(got "12345678901\?"\)$/,
+      ],
+      ['arn:aws:iam::12345678901:role/Admin', /^0\.arn: the account must be/],
+      ['arn:aws:iam:::role/Admin', /^0\.arn: the account must be/],
+      ['arn:*', /^0\.arn: the partition must be aws, aws-cn, aws-us-gov .*\(got "\*"\)$/],
+      [`arn:aws*:iam::${ACCOUNT}:role/Admin`, /^0\.arn: the partition must be/],
+      [`arn:aws-iso:iam::${ACCOUNT}:role/Admin`, /^0\.arn: the partition must be/],
+      [`arn:*:iam::${ACCOUNT}:role/Admin`, /^0\.arn: the partition must be/],
+      [`arn:aws:*::${ACCOUNT}:role/Admin`, /^0\.arn: the service must be iam or sts .*\(got "\*"\)$/],
+      [`arn:aws:s3:::${ACCOUNT}`, /^0\.arn: the service must be iam or sts/],
+      [`arn:aws:iam:*:${ACCOUNT}:role/Admin`, /^0\.arn: the region must be empty/],
+      [`arn:aws:sts:us-east-1:${ACCOUNT}:assumed-role/Admin/*`, /^0\.arn: the region must be empty/],
+      [`arn:aws:iam::${ACCOUNT}`, /^0\.arn: the resource is missing/],
+      [`arn:aws:iam::${ACCOUNT}:`, /^0\.arn: the resource is missing/],
+      // Still no wildcard in a role's path.
+      [`arn:aws:iam::${ACCOUNT}:role/*/Admin`, /^0\.arn: a wildcard may name the role/],
+    ]
+    for (const [arn, expected] of refused) assert.match(problem(arn), expected, arn)
+    // The rule's index is named.
+    const second = parseAdminIamRules(
+      JSON.stringify([{ arn: `arn:aws:iam::${ACCOUNT}:role/a` }, { arn: 'arn:aws:iam::*:role/b' }]),
+    )
+    assert.match(second.ok ? '' : second.problem, /^1\.arn: the account/)
+  })
+
+  it('ok/globs in the resource part of a literal partition, service and account', () => {
+    for (const arn of [
+      `arn:aws:iam::${ACCOUNT}:role/ops-*`,
+      `arn:aws:iam::${ACCOUNT}:role/team/ops-?`,
+      `arn:aws-cn:sts::${ACCOUNT}:assumed-role/admin/*`,
+      `arn:aws-us-gov:iam::${ACCOUNT}:user/*`,
+      `arn:aws:iam::${ACCOUNT}:root`,
+    ])
+      assert.equal(parseAdminIamRules(JSON.stringify([{ arn }])).ok, true, arn)
+  })
 })
 
 describe('admin allow-list: configuration', () => {
@@ -146,6 +193,10 @@ describe('admin allow-list: configuration', () => {
       code: 'ERR_INVALID_CONFIG',
       message: /^CREDBROKER_ADMIN_IAM: 0\.arn: must be an ARN/,
     })
+    assert.throws(() => loadConfig({ CREDBROKER_ADMIN_IAM: '[{"arn":"arn:*"}]' }, '/'), {
+      code: 'ERR_INVALID_CONFIG',
+      message: /^CREDBROKER_ADMIN_IAM: 0\.arn: the partition must be/,
+    })
   })
 
   it('ok/CREDBROKER_DEPLOY_ADMIN_IAM becomes the auth function setting, checked at deploy time', () => {
@@ -160,6 +211,11 @@ describe('admin allow-list: configuration', () => {
     assert.throws(() => load({ CREDBROKER_DEPLOY_ADMIN_IAM: '[{"arn":"nope"}]' }), {
       code: 'ERR_INVALID_CONFIG',
       message: /^CREDBROKER_DEPLOY_ADMIN_IAM: /,
+    })
+    // A wildcard account stops the deploy, not just the function.
+    assert.throws(() => load({ CREDBROKER_DEPLOY_ADMIN_IAM: '[{"arn":"arn:aws:iam::*:role/Admin"}]' }), {
+      code: 'ERR_INVALID_CONFIG',
+      message: /^CREDBROKER_DEPLOY_ADMIN_IAM: 0\.arn: the account must be/,
     })
   })
 })

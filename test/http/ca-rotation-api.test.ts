@@ -100,7 +100,11 @@ describe('CA rotation API', () => {
     assert.equal(servers.phase, 'update_servers')
     assert.deepEqual(servers.active, clients.active)
 
-    const done = await rotate({ type: 'user', phase: 'standby' })
+    // Ending the rotation waits one grace period (default 30h) after the signer changed.
+    await rejects(rotate({ type: 'user', phase: 'standby' }), 'ERR_ROTATION_PHASE', 409, /force the step/)
+    h.clock.advance(30 * 3600_000)
+    const settledAdmin = await adminIdentity(h) // the first one expired meanwhile
+    const done = await rotate({ type: 'user', phase: 'standby' }, settledAdmin)
     assert.equal(done.phase, 'standby')
     assert.deepEqual(done.trusted, [clients.active], 'standby: only the new key is trusted')
     assert.ok(done.last_rotated_at)
@@ -140,7 +144,7 @@ describe('CA rotation API', () => {
     await rejects(rotate({ type: 'user', phase: 'finished' }), 'ERR_BAD_REQUEST', 400)
     await rejects(rotate({ type: 'ssh' }), 'ERR_BAD_REQUEST', 400)
     await rejects(rotate({ type: 'user', grace_period_seconds: 5 }), 'ERR_BAD_REQUEST', 400)
-    await rejects(rotate({ type: 'user', force: true }), 'ERR_BAD_REQUEST', 400)
+    await rejects(rotate({ type: 'user', hurry: true }), 'ERR_BAD_REQUEST', 400)
     assert.equal((await status()).get('user')?.phase, 'standby')
   })
 
@@ -196,7 +200,7 @@ describe('CA rotation API', () => {
       const jwks = (await (await h.fetch(`${BASE_URL}/.well-known/jwks.json`)).json()) as { keys: unknown[] }
       assert.equal(jwks.keys.length, 2)
     }
-    await rotate({ type: 'user', phase: 'standby' })
+    await rotate({ type: 'user', phase: 'standby', force: true })
     const after = await h.client.cas()
     assert.equal(after.tls.user.length, 1)
     assert.equal(after.ssh.user.length, 1)
@@ -218,7 +222,7 @@ describe('CA rotation API', () => {
     await rotate({ type: 'user', phase: 'update_servers' })
     await certs()
     const newAdmin = await adminIdentity(h)
-    await rotate({ type: 'user', phase: 'standby' }, newAdmin)
+    await rotate({ type: 'user', phase: 'standby', force: true }, newAdmin)
     await rejects(certs(), 'ERR_UNAUTHENTICATED', 401)
   })
 })

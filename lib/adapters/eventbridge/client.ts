@@ -55,7 +55,14 @@ export interface EventBridgeClientConfig {
   /** The signing time. */
   readonly clock: Clock
   readonly fetch?: typeof fetch
+  /**
+   * How long one PutEvents may take; default {@link PUT_EVENTS_TIMEOUT_MS}. A publish runs in the
+   * request that made the change, after the change is committed: a hung endpoint must not hold it.
+   */
+  readonly timeoutMs?: number
 }
+
+export const PUT_EVENTS_TIMEOUT_MS = 3000
 
 /**
  * @throws InvalidConfigError naming the field (region, endpoint).
@@ -92,7 +99,12 @@ export function createEventBridgeClient(config: EventBridgeClientConfig): EventB
       const signed = (await signer.sign(request, { signingDate: config.clock.now() })) as HttpRequest
       let response: Response
       try {
-        response = await send(url, { method: 'POST', headers: signed.headers, body })
+        response = await send(url, {
+          method: 'POST',
+          headers: signed.headers,
+          body,
+          signal: AbortSignal.timeout(config.timeoutMs ?? PUT_EVENTS_TIMEOUT_MS),
+        })
       } catch (err) {
         throw new UpstreamUnavailableError('EventBridge is unreachable', { cause: err })
       }

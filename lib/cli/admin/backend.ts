@@ -57,4 +57,6 @@ export interface CaRotateRequest {
   readonly phase?: RotationPhase
   readonly manual?: boolean
   readonly gracePeriodMs?: number
+  /** End a rotation before its signer has signed for a grace period. */
+  readonly force?: boolean
 }

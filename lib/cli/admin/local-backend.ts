@@ -2,7 +2,15 @@
  * The admin backend on the configured state store, used when no `--auth-server` is given: the
  * CLI acts as the auth service would, with the acting user `cli` in audit events and in
  * `created_by`. It works even when every admin identity is locked or expired.
+ *
+ * Changes record the same audit events as the admin HTTP API (`role.*`, `lock.*`, `bot.*`; the
+ * writes are shared, lib/auth/audited-writes.ts), stored under `audit/` in the state. They are not
+ * published: a CLI process has no event sink (it does not know the deployment's event bus, see
+ * docs/SERVERLESS.md "Events that trigger a reissue"), so bots pick up a role changed or a lock
+ * removed here at their next scheduled run, not at once. Through `--auth-server` they are published.
  */
+
+import { createAudited, deleteAudited, updateAudited } from '../../auth/audited-writes.ts'
 import { addBot, addJoinToken, type BotAdminDeps, removeBot } from '../../auth/bots.ts'
 import { DEFAULT_LIMITS } from '../../auth/deps.ts'
 import { addLock, removeLock } from '../../auth/lock-admin.ts'
@@ -40,13 +48,9 @@ export function localBackend(ctx: CliContext): AdminBackend {
       return all
     },
     get: (kind, name) => ctx.resources.get(kind, name),
-    create: (doc) => ctx.resources.create(doc),
-    update: (doc: Resource) => ctx.resources.update(doc),
-    async remove(kind, name) {
-      // A lock's removal is an audit event, whichever command removes it.
-      if (kind === 'lock') await removeLock(deps, LOCAL_ACTOR, name)
-      else await ctx.resources.delete(kind, name)
-    },
+    create: (doc) => createAudited(deps, LOCAL_ACTOR, doc),
+    update: (doc: Resource) => updateAudited(deps, LOCAL_ACTOR, doc),
+    remove: (kind, name) => deleteAudited(deps, LOCAL_ACTOR, kind, name),
     async addBot(req) {
       const r = await addBot(deps, LOCAL_ACTOR, {
         name: req.name,

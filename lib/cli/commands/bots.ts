@@ -9,26 +9,19 @@
  */
 import type { RemoveBotResult } from '../../auth/bots.ts'
 import { formatTarget } from '../../auth/lock-admin.ts'
-import { parseDuration } from '../../duration.ts'
-import { BadRequestError } from '../../errors.ts'
 import type { Bot } from '../../resources/types.ts'
 import { withAdmin } from '../admin/open-backend.ts'
 import { stringFlag } from '../args.ts'
 import type { Invocation } from '../command.ts'
+import { durationFlag } from '../flag-values.ts'
 import { relativeTime } from '../human.ts'
 import { renderData } from '../output.ts'
 import { renderTable } from '../table.ts'
 import { UsageError } from '../usage-error.ts'
 
-/** `--token-ttl` in ms, or undefined. @throws BadRequestError naming the option. */
+/** `--token-ttl` (or `--<flag>`) in ms, or undefined. @throws UsageError naming the option. */
 export function tokenTtl(inv: Invocation, flag = 'token-ttl'): number | undefined {
-  const text = stringFlag(inv.flags, flag)
-  if (text === undefined) return undefined
-  try {
-    return parseDuration(text)
-  } catch {
-    throw new BadRequestError(`--${flag}: "${text}" is not a duration such as 30m or 1h`)
-  }
+  return durationFlag(inv.flags, flag)
 }
 
 export function roleList(text: string | undefined): string[] {

@@ -1,7 +1,7 @@
 /**
  * CA rotation (lib/ca/rotation.ts), on the local state or through `--auth-server`:
  *   ca status [--type T]
- *   ca rotate --type T [--phase P] [--manual=false] [--grace-period 30h]
+ *   ca rotate --type T [--phase P] [--manual=false] [--grace-period 30h] [--force]
  * Phases: standby → init → update_clients → update_servers → standby, or rollback from any of
  * the middle three. Without `--phase`, `rotate` takes the next step; `--manual=false` makes the
  * auth service step on its own after each grace period.
@@ -9,11 +9,10 @@
 import { CA_TYPES, type CaType } from '../../ca/authorities.ts'
 import type { CaFingerprints, RotationStatus } from '../../ca/rotation.ts'
 import { ROTATION_PHASES, type RotationPhase } from '../../ca/rotation-phases.ts'
-import { parseDuration } from '../../duration.ts'
-import { BadRequestError } from '../../errors.ts'
 import { withAdmin } from '../admin/open-backend.ts'
 import { booleanFlag, stringFlag } from '../args.ts'
 import type { Invocation } from '../command.ts'
+import { durationFlag } from '../flag-values.ts'
 import { humanSpan, humanTime, relativeTime } from '../human.ts'
 import { renderData } from '../output.ts'
 import { renderTable } from '../table.ts'
@@ -44,21 +43,15 @@ export async function runCaRotate(inv: Invocation): Promise<number> {
   if (phase !== undefined && !(ROTATION_PHASES as readonly string[]).includes(phase))
     throw new UsageError(`--phase: must be one of ${ROTATION_PHASES.join(', ')} (got "${phase}")`)
   const manual = booleanFlag(inv.flags, 'manual')
-  const grace = stringFlag(inv.flags, 'grace-period')
-  let gracePeriodMs: number | undefined
-  if (grace !== undefined) {
-    try {
-      gracePeriodMs = parseDuration(grace)
-    } catch {
-      throw new BadRequestError(`--grace-period: "${grace}" is not a duration such as 30h`)
-    }
-  }
+  const gracePeriodMs = durationFlag(inv.flags, 'grace-period')
+  const force = booleanFlag(inv.flags, 'force')
   const status = await withAdmin(inv, (admin) =>
     admin.rotateCa({
       type,
       ...(phase !== undefined && { phase: phase as RotationPhase }),
       ...(manual !== undefined && { manual }),
       ...(gracePeriodMs !== undefined && { gracePeriodMs }),
+      ...(force === true && { force }),
     }),
   )
   const now = inv.clock.now()

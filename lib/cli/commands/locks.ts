@@ -7,15 +7,17 @@
  *   locks rm <id>
  * Locally they act on the state store directly, so they work even when every admin identity is
  * locked. The lock is validated here first, so both paths name the option in their errors
- * (`--bot-instance: must be "<bot name>/<instance id>"…`, exit 1).
+ * (`--bot-instance: must be "<bot name>/<instance id>"…`, exit 1); an `--expires` that is not a
+ * future duration or instant is a usage error (exit 2).
  */
-import { formatTarget, parseLockExpiry } from '../../auth/lock-admin.ts'
+import { formatTarget } from '../../auth/lock-admin.ts'
 import { InvalidResourceError } from '../../errors.ts'
 import { validateResource } from '../../resources/parse.ts'
 import type { Lock, LockTarget } from '../../resources/types.ts'
 import { withAdmin } from '../admin/open-backend.ts'
 import { booleanFlag, stringFlag } from '../args.ts'
 import type { Invocation } from '../command.ts'
+import { expiryFlag } from '../flag-values.ts'
 import { humanTime } from '../human.ts'
 import { renderData } from '../output.ts'
 import { renderTable } from '../table.ts'
@@ -45,9 +47,7 @@ export async function runLocksAdd(inv: Invocation): Promise<number> {
     throw new UsageError('locks add needs exactly one of --user, --role, --bot-instance, --token')
   const target = targets[0] as LockTarget
   const message = stringFlag(inv.flags, 'message')
-  const expiresText = stringFlag(inv.flags, 'expires')
-  const expires =
-    expiresText === undefined ? undefined : parseLockExpiry(expiresText, inv.clock.now(), '--expires')
+  const expires = expiryFlag(inv.flags, 'expires', inv.clock.now())
   checkLock(target, message)
   const lock = await withAdmin(inv, (admin) =>
     admin.addLock({

@@ -4,7 +4,9 @@
  * secret; docs/ADMIN-AUTH.md) and writes the administrator identity where the admin commands
  * read it.
  *
- * - Auth service: `--auth-server`, else `CREDBROKER_AUTH_SERVER`.
+ * - Auth service: `--auth-server`, else `CREDBROKER_AUTH_SERVER`; `https://`, or `http://` on a
+ *   loopback host only (127.0.0.0/8, ::1, localhost): the signed request names the server it is
+ *   for, and over plain http anyone on the path could pose as that server.
  * - AWS identity: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN` when set,
  *   else the SDK's default chain (profile, SSO, web identity, ECS, IMDS); the request is signed
  *   for `sts.<AWS_REGION or AWS_DEFAULT_REGION, else us-east-1>.amazonaws.com` and sent to the
@@ -100,7 +102,18 @@ function authServerOf(value: string | undefined): string {
     throw new UsageError('login needs --auth-server URL (or CREDBROKER_AUTH_SERVER)')
   if (!/^https?:\/\/[^/\s]+\/?$/.test(value))
     throw new UsageError(`--auth-server: "${value}" is not a URL such as https://auth.example.com`)
+  const url = new URL(value)
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname))
+    throw new UsageError(
+      `--auth-server: "${value}" uses plain http, where anyone on the path could pose as the auth ` +
+        `server; use https://${url.host} (plain http is for 127.0.0.1, ::1 and localhost only)`,
+    )
   return value.replace(/\/+$/, '')
+}
+
+/** `localhost`, `[::1]` or 127.0.0.0/8, as the URL parser writes them (`127.1` is `127.0.0.1`). */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname)
 }
 
 function defaultDir(env: Env): string {

@@ -1,10 +1,12 @@
 /**
  * Join tokens: `tokens add|ls|rm`. A `token`-method token's name is its secret: it is printed
- * once by `tokens add`, and `tokens ls` shows only its first 8 characters in text mode.
+ * once by `tokens add`, and `tokens ls` shows only its first 8 characters in every format (text,
+ * JSON, YAML), unless `--show-secrets` asks for the full names. `get token` prints the documents
+ * as they are: it is the admin's explicit read of the resources.
  */
 import type { IamAllowRule, Token } from '../../resources/types.ts'
 import { withAdmin } from '../admin/open-backend.ts'
-import { listFlag, stringFlag } from '../args.ts'
+import { booleanFlag, listFlag, stringFlag } from '../args.ts'
 import type { Invocation } from '../command.ts'
 import { humanTime } from '../human.ts'
 import { renderData } from '../output.ts'
@@ -49,8 +51,9 @@ export async function runTokensAdd(inv: Invocation): Promise<number> {
 export async function runTokensLs(inv: Invocation): Promise<number> {
   const tokens = await withAdmin(inv, (admin) => admin.list('token'))
   const now = inv.clock.now()
+  const showSecrets = booleanFlag(inv.flags, 'show-secrets') === true
   const rows = tokens.map((t) => ({
-    name: t.metadata.name,
+    name: showSecrets || t.spec.join_method !== 'token' ? t.metadata.name : maskToken(t.metadata.name),
     bot: t.spec.bot_name,
     join_method: t.spec.join_method,
     expires: t.metadata.expires ?? null,
@@ -61,7 +64,7 @@ export async function runTokensLs(inv: Invocation): Promise<number> {
       renderTable(
         ['TOKEN', 'BOT', 'METHOD', 'EXPIRES', 'ALLOW'],
         rows.map((r) => [
-          r.join_method === 'token' ? maskToken(r.name) : r.name,
+          r.name,
           r.bot,
           r.join_method,
           r.expires === null ? 'never' : humanTime(r.expires, now),

@@ -7,11 +7,11 @@ import { BOT_LABEL } from '../../auth/roles.ts'
 import { AuthClient, type Fetch } from '../../bot/auth-client.ts'
 import type { RotationStatus } from '../../ca/rotation.ts'
 import type { Clock } from '../../clock.ts'
-import { BadRequestError } from '../../errors.ts'
 import { cryptoRandom, type Random, randomHex } from '../../random.ts'
 import { nameOf } from '../../resources/keys.ts'
 import type { Bot, Lock, Resource, ResourceKind, ResourceOf } from '../../resources/types.ts'
 import type { AddedBot, AddedToken, AdminBackend } from '../admin/backend.ts'
+import { UsageError } from '../usage-error.ts'
 import type { AdminIdentity } from './admin-identity.ts'
 
 export interface RemoteBackendOptions {
@@ -127,6 +127,7 @@ export function remoteBackend(options: RemoteBackendOptions): AdminBackend {
         type: req.type,
         ...(req.phase !== undefined && { phase: req.phase }),
         ...(req.manual !== undefined && { manual: req.manual }),
+        ...(req.force === true && { force: true }),
         ...(req.gracePeriodMs !== undefined && {
           grace_period_seconds: Math.floor(req.gracePeriodMs / 1000),
         }),
@@ -140,7 +141,8 @@ function resourcePath(kind: ResourceKind, name: string): string {
   return `/v1/resources/${kind}/${name.split('/').map(encodeURIComponent).join('/')}`
 }
 
+/** @throws UsageError: the admin API takes whole seconds, so `--token-ttl 1500ms` cannot be sent. */
 function ttlSeconds(ms: number): number {
-  if (ms % 1000 !== 0) throw new BadRequestError('--token-ttl: must be a whole number of seconds remotely')
+  if (ms % 1000 !== 0) throw new UsageError('--token-ttl: must be a whole number of seconds remotely')
   return ms / 1000
 }

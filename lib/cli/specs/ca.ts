@@ -38,18 +38,26 @@ const caRotate: Command = {
     phase: { type: 'string', value: 'PHASE', description: 'the phase to go to (default: the next one)' },
     manual: {
       type: 'boolean',
-      description: '--manual=false: step automatically after each grace period (default: keep the mode)',
+      description:
+        '--manual=false: step automatically after each grace period (default: manual for a new rotation, else keep the mode)',
+    },
+    force: {
+      type: 'boolean',
+      description:
+        'end the rotation (standby) before the new keys have signed for a grace period; bots that have not renewed since lose their identity',
     },
     'grace-period': {
       type: 'string',
       value: 'DURATION',
-      description: 'length of each phase, e.g. 30h (default 30h)',
+      description:
+        'length of each phase, e.g. 30h (default: 30h when a rotation starts, else its current one, shown by ca status). In manual mode it times the steps only after a later --manual=false, and the step to standby is refused until the new keys have signed for that long',
     },
   },
   examples: [
     'credbroker ca rotate --type user',
     'credbroker ca rotate --type host --manual=false --grace-period 30h',
     'credbroker ca rotate --type user --phase rollback',
+    'credbroker ca rotate --type user --phase standby --force',
   ],
   output: { defaultFormat: 'text' },
   remote: true,

@@ -37,8 +37,18 @@ const tokensLs: Command = {
   kind: 'command',
   name: 'ls',
   summary: 'list join tokens',
-  details: 'Text mode shows a token-join token by its first 8 characters only (the name is the secret).',
-  examples: ['credbroker tokens ls'],
+  details: [
+    "A token-method token's name is its secret: every format (text, json, yaml) shows only its first",
+    '8 characters unless --show-secrets is given. credbroker get token prints the documents as',
+    "they are, full names included (an admin's explicit read of the resources).",
+  ].join('\n'),
+  flags: {
+    'show-secrets': {
+      type: 'boolean',
+      description: 'print token-method token names in full (they are secrets: anyone holding one can join)',
+    },
+  },
+  examples: ['credbroker tokens ls', 'credbroker tokens ls --show-secrets --format json'],
   output: { defaultFormat: 'text' },
   remote: true,
   run: (inv) => import('../commands/tokens.ts').then((m) => m.runTokensLs(inv)),

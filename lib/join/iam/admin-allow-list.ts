@@ -16,6 +16,12 @@
  * literal path loses nothing, but a wildcard in the path would widen the rule to every role of the
  * same name pattern: such rules are refused.
  *
+ * Scope. A rule names one account of one partition, written out:
+ * `arn:<aws|aws-cn|aws-us-gov>:<iam|sts>::<12 digits>:<resource>`. Globs are for the resource part
+ * only (`role/ops-*`, `assumed-role/admin/*`): a wildcard account or partition would make a
+ * principal of that name in any AWS account an administrator, an attacker's included, so such
+ * rules are refused ({@link adminArnProblem} names the field).
+ *
  * Grants. The roles of every matching rule, in rule order, without repeats (default `["admin"]`).
  * The user is the first matching rule's `user`, else derived from the ARN by {@link adminUserOf}.
  */
@@ -46,9 +52,17 @@ export const DEFAULT_ADMIN_ROLES: readonly string[] = ['admin']
 
 const ROLE_ARN = /^arn:([^:]+):iam::([^:]+):role\/(.+)$/
 
+/** Partitions whose STS endpoints the `iam` join knows (lib/join/iam/sts-hosts.ts). */
+export const ADMIN_ARN_PARTITIONS: readonly string[] = ['aws', 'aws-cn', 'aws-us-gov']
+
+const adminArn = arnGlob.superRefine((arn, ctx) => {
+  const problem = adminArnProblem(arn)
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+})
+
 const ruleSchema = z
   .strictObject({
-    arn: arnGlob,
+    arn: adminArn,
     roles: z
       .array(resourceName)
       .min(1)
@@ -106,6 +120,29 @@ export function adminIamRulesFromEnv(env: Env, name: string): AdminIamRule[] {
   const parsed = parseAdminIamRules(text)
   if (!parsed.ok) throw new InvalidConfigError(name, parsed.problem)
   return parsed.rules
+}
+
+const ACCOUNT_ID = /^\d{12}$/
+const shown = (value: string) => JSON.stringify(value.slice(0, 64))
+
+/**
+ * What is wrong with the fixed fields of an admin rule's ARN (see "Scope" in the module comment),
+ * naming the field; undefined when the partition, service, region and account are literal and
+ * a resource follows.
+ */
+export function adminArnProblem(arn: string): string | undefined {
+  const fields = arn.split(':')
+  const [, partition = '', service = '', region = '', account = ''] = fields
+  if (!ADMIN_ARN_PARTITIONS.includes(partition))
+    return `the partition must be ${ADMIN_ARN_PARTITIONS.join(', ')} written out, not a pattern (got ${shown(partition)})`
+  if (service !== 'iam' && service !== 'sts')
+    return `the service must be iam or sts written out, not a pattern (got ${shown(service)})`
+  if (region !== '') return `the region must be empty, as in every IAM and STS ARN (got ${shown(region)})`
+  if (!ACCOUNT_ID.test(account))
+    return `the account must be a 12-digit AWS account id written out, not a pattern (got ${shown(account)})`
+  if (fields.length < 6 || fields.slice(5).join(':') === '')
+    return 'the resource is missing: arn:<partition>:<iam|sts>::<account>:<role/NAME, user/NAME, assumed-role/NAME/SESSION>'
+  return undefined
 }
 
 function wildcardInRolePath(arn: string): boolean {

@@ -6,7 +6,8 @@
  * A proof goes in two steps, because each caller runs its own checks in between:
  * 1. {@link consumeNamedChallenges}, first of all, so that no refusal leaves the challenge usable;
  * 2. {@link verifyStsProof}: the request's shape (URL, host, method, body, headers, each with its
- *    own code), the challenge's owner, the challenge signed, then STS's answer.
+ *    own code), the challenge's owner, the challenge signed, the audience signed (when the caller
+ *    asks for one), then STS's answer.
  *
  * A challenge is bound to an owner (`lib/join/iam/challenge.ts`): a join token's name, or
  * {@link ADMIN_LOGIN_CHALLENGE_OWNER}. A request signed for one owner is refused for any other, so
@@ -17,6 +18,7 @@ import type { CallerIdentity } from './allow-rules.ts'
 import { type ChallengeDeps, consumeChallenge } from './challenge.ts'
 import {
   challengeHeaderValues,
+  checkAudienceSigned,
   checkChallengeSigned,
   checkStsBody,
   checkStsHeaders,
@@ -68,6 +70,12 @@ export interface StsProof {
   readonly expectedOwner: string
   /** The `ERR_IAM_BAD_CHALLENGE` message, worded for the caller's protocol. */
   readonly badChallengeMessage: string
+  /**
+   * The origin this auth service is addressed by: when set, the request must carry it in the
+   * signed header `x-credbroker-audience` ({@link checkAudienceSigned}); absent, the header is
+   * not checked (the bot's join does not send it yet).
+   */
+  readonly expectedAudience?: string
   /** STS hosts accepted besides AWS's own. */
   readonly extraStsHosts: readonly string[]
   readonly transport: StsTransport
@@ -78,7 +86,8 @@ export interface StsProof {
  * @returns the account and ARN STS vouches for
  * @throws IamJoinError with the code of the first failed check (`ERR_IAM_BAD_URL`,
  *   `ERR_IAM_BAD_HOST`, `ERR_IAM_BAD_METHOD`, `ERR_IAM_BAD_BODY`, `ERR_IAM_BAD_HEADERS`,
- *   `ERR_IAM_BAD_CHALLENGE`, `ERR_IAM_UNSIGNED_CHALLENGE`, `ERR_IAM_STS_REJECTED`,
+ *   `ERR_IAM_BAD_CHALLENGE`, `ERR_IAM_UNSIGNED_CHALLENGE`, `ERR_IAM_BAD_HEADERS` again for the
+ *   audience, `ERR_IAM_STS_REJECTED`,
  *   `ERR_IAM_STS_UNAVAILABLE`, `ERR_IAM_STS_INVALID_RESPONSE`)
  */
 export async function verifyStsProof(proof: StsProof): Promise<CallerIdentity> {
@@ -91,6 +100,7 @@ export async function verifyStsProof(proof: StsProof): Promise<CallerIdentity> {
   if (proof.challengeOwner === undefined || proof.challengeOwner !== proof.expectedOwner)
     throw new IamJoinError('ERR_IAM_BAD_CHALLENGE', proof.badChallengeMessage)
   checkChallengeSigned(sts.headers)
+  if (proof.expectedAudience !== undefined) checkAudienceSigned(sts.headers, proof.expectedAudience)
   const response = await forward(proof.transport, sts)
   return parseStsResponse(response.status, response.body)
 }

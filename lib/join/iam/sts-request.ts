@@ -19,6 +19,11 @@ export interface StsRequest {
 
 export const STS_BODY = 'Action=GetCallerIdentity&Version=2011-06-15'
 export const CHALLENGE_HEADER = 'x-credbroker-challenge'
+/**
+ * The origin of the auth service the request was signed for. An administrator's login requires
+ * it signed ({@link checkAudienceSigned}); the bot's join lets it through without checking it.
+ */
+export const AUDIENCE_HEADER = 'x-credbroker-audience'
 
 /** Header names (lower case) a GetCallerIdentity request may carry. */
 export const ALLOWED_HEADERS: ReadonlySet<string> = new Set([
@@ -35,6 +40,7 @@ export const ALLOWED_HEADERS: ReadonlySet<string> = new Set([
   'amz-sdk-invocation-id',
   'amz-sdk-request',
   CHALLENGE_HEADER,
+  AUDIENCE_HEADER,
 ])
 
 export const MAX_HEADER_VALUE_BYTES = 8 * 1024
@@ -176,4 +182,28 @@ export function checkChallengeSigned(headers: Readonly<Record<string, string>>):
     )
   if (!parsed.signedHeaders.includes(CHALLENGE_HEADER))
     throw new IamJoinError('ERR_IAM_UNSIGNED_CHALLENGE', `${CHALLENGE_HEADER} is not in SignedHeaders`)
+}
+
+/**
+ * The audience header must be present, covered by the SigV4 signature and equal to `expected`
+ * (this auth service's origin): a request an operator signed while logging in to another server
+ * (another stage, a mistyped URL, a man in the middle) cannot be relayed to this one.
+ * Call after {@link checkStsHeaders} (no duplicates) and {@link checkChallengeSigned} (a SigV4
+ * Authorization header).
+ */
+export function checkAudienceSigned(headers: Readonly<Record<string, string>>, expected: string): void {
+  const audience = headerValue(headers, AUDIENCE_HEADER)
+  if (audience === undefined)
+    throw new IamJoinError(
+      'ERR_IAM_BAD_HEADERS',
+      `the signed request does not name the auth service it is for (${AUDIENCE_HEADER}); this one is ${expected}`,
+    )
+  const authorization = parseSigV4Authorization(headerValue(headers, 'authorization') ?? '')
+  if (!authorization?.signedHeaders.includes(AUDIENCE_HEADER))
+    throw new IamJoinError('ERR_IAM_BAD_HEADERS', `${AUDIENCE_HEADER} is not in SignedHeaders`)
+  if (audience !== expected)
+    throw new IamJoinError(
+      'ERR_IAM_BAD_HEADERS',
+      `the signed request names auth service ${JSON.stringify(audience.slice(0, 256))}; this one is ${expected}`,
+    )
 }

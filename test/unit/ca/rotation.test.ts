@@ -14,6 +14,7 @@ import { type RotationDeps, rotateCa, rotationStatus } from '../../../lib/ca/rot
 import type { RotationPhase } from '../../../lib/ca/rotation-phases.ts'
 import { ManualClock } from '../../../lib/clock.ts'
 import { silentLogger } from '../../../lib/log.ts'
+import type { EventSink } from '../../../lib/ports/event-sink.ts'
 import type { KeyStore } from '../../../lib/ports/key-store.ts'
 import { cryptoRandom } from '../../../lib/random.ts'
 
@@ -27,7 +28,7 @@ interface Fixture {
   readonly keys: MemoryKeyStore
 }
 
-async function fixture(keys: KeyStore = new MemoryKeyStore()): Promise<Fixture> {
+async function fixture(keys: KeyStore = new MemoryKeyStore(), events?: EventSink): Promise<Fixture> {
   const clock = new ManualClock(Date.UTC(2026, 10, 23))
   const store = new MemoryStore({ clock })
   const deps: RotationDeps = {
@@ -37,6 +38,7 @@ async function fixture(keys: KeyStore = new MemoryKeyStore()): Promise<Fixture> 
     random: cryptoRandom,
     clusterName: 'test.local',
     log: silentLogger,
+    ...(events && { events }),
   }
   const cache = await AuthorityCache.open({ ...deps, refreshMs: 60_000 })
   return { deps, cache, clock, store, keys: keys as MemoryKeyStore }
@@ -46,7 +48,7 @@ const step = (
   f: Fixture,
   type: CaType,
   phase?: RotationPhase,
-  extra: { manual?: boolean; gracePeriodMs?: number } = {},
+  extra: { manual?: boolean; gracePeriodMs?: number; force?: boolean } = {},
 ) => rotateCa(f.deps, { type, user: 'admin', ...(phase && { phase }), ...extra })
 
 /** The user CA as the auth process sees it after the step: signing key and trusted keys. */
@@ -106,6 +108,11 @@ describe('CA rotation phases', () => {
     const oldRefs = keySetRefs(old?.record.additional_trusted[0] ?? {})
     assert.equal(oldRefs.length, 2)
 
+    await assert.rejects(step(f, 'user'), {
+      code: 'ERR_ROTATION_PHASE',
+      message: /signing key changed at .*; ending the rotation before .* force the step/,
+    })
+    f.clock.advance(30 * HOUR) // one default grace period after update_clients
     await step(f, 'user') // → standby
     const done = await userCa(f)
     assert.equal(done.phase, 'standby')
@@ -150,7 +157,12 @@ describe('CA rotation phases', () => {
       assert.equal(rolled.signingSsh, before.signingSsh, 'rollback: the old key signs')
       assert.equal(rolled.trustedSsh.length, 2, 'rollback: the new key stays trusted for the grace period')
 
-      await step(f, 'user') // rollback → standby
+      await assert.rejects(
+        step(f, 'user'),
+        { code: 'ERR_ROTATION_PHASE' },
+        'the old key signs again only now',
+      )
+      await step(f, 'user', undefined, { force: true }) // rollback → standby
       const done = await userCa(f)
       assert.deepEqual(done.trustedSsh, before.trustedSsh)
       assert.equal(done.signingTls, before.signingTls)
@@ -215,6 +227,38 @@ describe('CA rotation phases', () => {
     assert.equal(events.length, 4)
   })
 
+  it('starts each rotation in manual mode unless asked: an automatic rotation does not carry over', async () => {
+    await step(f, 'jwt', undefined, { manual: false, gracePeriodMs: HOUR })
+    for (let i = 0; i < 3; i++) {
+      f.clock.advance(HOUR)
+      await f.cache.refresh()
+    }
+    assert.equal(f.cache.current.jwt.rotation.phase, 'standby')
+    const next = await step(f, 'jwt')
+    assert.equal(next.phase, 'init')
+    assert.equal(next.mode, 'manual')
+    assert.equal(next.next_phase_at, undefined)
+  })
+
+  it('a rollback from init ends at once: no certificate was signed with the new key', async () => {
+    await step(f, 'host', 'init')
+    await step(f, 'host', 'rollback')
+    assert.equal((await step(f, 'host')).phase, 'standby')
+  })
+
+  it('publishes every step, automatic ones included, to the event sink', async () => {
+    const published: string[] = []
+    const events = {
+      publish: async (e: { type: string; detail: Record<string, unknown> }) =>
+        void published.push(`${e.type}:${e.detail.to}`),
+    }
+    const withEvents = await fixture(new MemoryKeyStore(), events)
+    await rotateCa(withEvents.deps, { type: 'user', user: 'admin', manual: false, gracePeriodMs: HOUR })
+    withEvents.clock.advance(HOUR)
+    await withEvents.cache.refresh()
+    assert.deepEqual(published, ['ca.rotation:init', 'ca.rotation:update_clients'])
+  })
+
   it('refuses a grace period under a minute and an unknown CA record', async () => {
     await assert.rejects(step(f, 'user', undefined, { gracePeriodMs: 1000 }), { code: 'ERR_BAD_REQUEST' })
     await f.store.delete('cert_authority/db')
@@ -227,10 +271,28 @@ describe('CA rotation phases', () => {
     f.store.get = async () => {
       throw new Error('store down')
     }
-    f.clock.advance(HOUR)
+    f.clock.advance(60_000)
     await f.cache.refresh()
     assert.equal(f.cache.current, loaded)
+    // Past the maximum staleness (5 min), requests are refused rather than trust retired keys.
+    f.clock.advance(5 * 60_000)
+    await assert.rejects(f.cache.refresh(), {
+      code: 'ERR_STORE_UNAVAILABLE',
+      message: /could not be re-read/,
+    })
     f.store.get = broken
+    f.clock.advance(60_000)
+    await f.cache.refresh()
+  })
+
+  it('one CA record that cannot be loaded does not hold the others back', async () => {
+    await step(f, 'host', 'init')
+    const db = await readCaRecord(f.store, 'db')
+    assert.ok(db)
+    await f.store.compareAndSwap('cert_authority/db', db.revision, '{"not":"a CA record"}')
+    await f.cache.refresh({ force: true })
+    assert.equal(f.cache.current.host.rotation.phase, 'init', 'the host CA was reloaded')
+    assert.equal(f.cache.current.db.trustedTlsPems.length, 1, 'the db CA kept what it had')
   })
 })
 
