@@ -17,15 +17,11 @@
  *   under `credbroker/<stage>/<bot>/*`, their KMS keys through Secrets Manager), its own log group.
  *   Its role is its own: the `iam` join token must allow its caller ARN too (`reissueCallerArn`).
  */
-import { awsContext } from './aws-context.ts'
 import { loadDeployedBotConfig } from './bot-config.ts'
-import { type InfraConfig, roleName } from './config.ts'
+import { botFunctionArgs, botFunctionCallerArn, botRoleTransform } from './bot-function.ts'
+import type { InfraConfig } from './config.ts'
 import { REISSUE_REPLIES_SECRET, REISSUE_TRIGGER_PATTERN } from './contracts.ts'
 import { reissueCallerArns, reissuePermissions } from './iam.ts'
-import { baseUrl, LAMBDA_DEFAULTS } from './lambda.ts'
-
-/** Where the bot config lands in the function's package (its working directory). */
-const BOT_CONFIG_IN_PACKAGE = 'bot.yaml'
 
 /** An event-triggered run queued longer than this is dropped: the schedule has renewed since. */
 const MAX_EVENT_AGE_SECONDS = 3600
@@ -50,43 +46,20 @@ export function createReissue(
     secretPrefix: config.secretPrefix,
     schedule: config.schedule,
   })
+  const common = botFunctionArgs(config, { name, auth: deps.auth, bot, permissions: reissuePermissions })
   const fn = new sst.aws.Function('Reissue', {
-    ...LAMBDA_DEFAULTS,
-    name,
+    ...common,
     description: `credbroker ${config.stage}: bot ${config.botName}, reissues its outputs on request or on auth events`,
     handler: 'functions/reissue/handler.handler',
-    memory: '512 MB',
-    timeout: '5 minutes',
-    concurrency: { reserved: 1 },
     url: { authorization: 'iam', cors: false },
-    // Lambda's own retries of a failed event-triggered (asynchronous) run (its default, stated).
-    retries: 2,
     environment: {
-      CREDBROKER_BOT_CONFIG_FILE: BOT_CONFIG_IN_PACKAGE,
-      CREDBROKER_AUTH_SERVER: deps.auth.url.apply(baseUrl),
-      CREDBROKER_BOT_NAME: config.botName,
-      CREDBROKER_LOG_LEVEL: config.logLevel,
+      ...common.environment,
       CREDBROKER_REISSUE_ALLOWED_ARNS: reissueCallerArns(reissue.principals).join(','),
       CREDBROKER_REISSUE_REPLIES_SECRET: `${config.secretPrefix}${REISSUE_REPLIES_SECRET}`,
       CREDBROKER_REISSUE_EVENT_BUS: deps.events.name,
     },
-    copyFiles: [{ from: config.botConfigFile, to: BOT_CONFIG_IN_PACKAGE }],
-    permissions: awsContext().apply((aws) =>
-      reissuePermissions({
-        aws,
-        functionName: name,
-        secretPrefix: config.secretPrefix,
-        secretRegions: bot.secretRegions,
-        secretKmsKeyArns: bot.secretKmsKeyArns,
-      }),
-    ),
     transform: {
-      role: (args) => {
-        // A fixed name: the `iam` join token matches the bot by its assumed-role ARN.
-        args.name = awsContext().apply((aws) => roleName(name, aws.region))
-        // Instead of AWSLambdaBasicExecutionRole: `permissions` covers its own log group only.
-        args.managedPolicyArns = []
-      },
+      role: botRoleTransform(name),
       eventInvokeConfig: (args) => {
         args.maximumEventAgeInSeconds = MAX_EVENT_AGE_SECONDS
       },
@@ -124,8 +97,5 @@ export function createReissue(
 
 /** The ARN the reissue function joins as: its `iam` join token must allow it (besides rotate's). */
 export function reissueCallerArn(config: InfraConfig) {
-  const name = config.names.reissueFunction
-  return awsContext().apply(
-    (aws) => `arn:${aws.partition}:sts::${aws.account}:assumed-role/${roleName(name, aws.region)}/${name}`,
-  )
+  return botFunctionCallerArn(config.names.reissueFunction)
 }

@@ -103,7 +103,7 @@ async function login(deps: AuthDeps, req: AdminLoginRequest, attempt: Attempt): 
     sts: req.sts,
     challengeOwner,
     expectedOwner: ADMIN_LOGIN_CHALLENGE_OWNER,
-    expectedAudience: new URL(deps.publicAddr).origin,
+    audience: { origin: new URL(deps.publicAddr).origin, request: 'the signed request' },
     badChallengeMessage: 'the challenge is missing, unknown, used, expired or not for an administrator login',
     extraStsHosts: deps.iam?.extraStsHosts ?? [],
     transport: stsTransport(deps.iam?.transport),

@@ -6,9 +6,15 @@
  *
  * Order of the checks, each with its own code (see `IamJoinErrorCode`): token exists, is `iam`,
  * is not locked; URL; host (and Host header); method; body; headers; challenge; challenge signed;
- * STS status; STS answer; allow rules. The challenge the request names is consumed before any of
- * these checks, so no refused attempt leaves it reusable. The proof itself (request checks, STS)
- * is lib/join/iam/sts-proof.ts, shared with the administrators' IAM login.
+ * audience; STS status; STS answer; allow rules. The challenge the request names is consumed
+ * before any of these checks, so no refused attempt leaves it reusable. The proof itself (request
+ * checks, STS) is lib/join/iam/sts-proof.ts, shared with the administrators' IAM login.
+ *
+ * The audience: the bot signs the origin of its `auth_server` in the header
+ * `x-credbroker-audience`, and the join is refused (`ERR_IAM_BAD_HEADERS`) unless that header is
+ * present, signed and equal to the origin of `deps.publicAddr`. Otherwise a server a bot is
+ * pointed at (a mistyped URL, another stage, a man in the middle on plain http) could relay this
+ * service's challenge, have the bot sign it, and join here as that bot with its own key.
  *
  * A bot that still holds a valid identity may sign the join with proof of possession; when that
  * identity is the same bot's, the join keeps its bot instance (Machine ID's lightweight renewal).
@@ -111,6 +117,11 @@ async function join(deps: AuthDeps, req: IamJoinRequest, attempt: Attempt): Prom
     sts: req.sts,
     challengeOwner,
     expectedOwner: tokenName,
+    audience: {
+      origin: new URL(deps.publicAddr).origin,
+      request: 'the signed join request',
+      fix: "the bot's auth_server must be this auth service's public address",
+    },
     badChallengeMessage: 'the challenge is missing, unknown, used, expired or for another token',
     extraStsHosts: deps.iam?.extraStsHosts ?? [],
     transport: stsTransport(deps.iam?.transport),

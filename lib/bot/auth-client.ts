@@ -101,6 +101,11 @@ export class AuthClient {
     this.#options = options
   }
 
+  /** The origin of the auth server this client calls: the audience its IAM joins are signed for. */
+  get origin(): string {
+    return new URL(this.#base).origin
+  }
+
   ping(): Promise<{ cluster_name: string; public_addr: string }> {
     return this.#call('GET', '/v1/ping')
   }

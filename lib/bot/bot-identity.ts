@@ -17,9 +17,11 @@
  *
  * `join_method: iam` identities are not renewable: they are "renewed" by joining again, every
  * cycle (Teleport's lightweight renewal). Each join asks for a challenge, signs an
- * `sts:GetCallerIdentity` request with the AWS credentials in {@link BotIdentityDeps.aws} and
- * posts it. While the stored identity is still valid the join carries proof of possession of it,
- * so the server keeps the bot instance; once it has expired the bot joins as a new instance.
+ * `sts:GetCallerIdentity` request with the AWS credentials in {@link BotIdentityDeps.aws}, for the
+ * origin of the auth server the client calls (its `auth_server`: the server refuses a join signed
+ * for another origin, so a server relaying another's challenge gets nothing usable), and posts
+ * it. While the stored identity is still valid the join carries proof of possession of it, so the
+ * server keeps the bot instance; once it has expired the bot joins as a new instance.
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -149,6 +151,7 @@ async function joinWithIam(deps: BotIdentityDeps, tokenName: string): Promise<Bo
   const { challenge } = await deps.client.iamChallenge(tokenName)
   const stsRequest = await signGetCallerIdentity({
     challenge,
+    audience: deps.client.origin,
     region: deps.aws.region,
     credentials: deps.aws.credentials,
     clock: deps.clock,

@@ -6,8 +6,9 @@
  *
  * - The server's challenge travels in the signed header `x-credbroker-challenge`, so a captured
  *   request cannot answer another challenge.
- * - An administrator's login also names the auth service in the signed header
- *   `x-credbroker-audience` (option `audience`), so the request is good for that service only.
+ * - The auth service the request is for (its origin) travels in the signed header
+ *   `x-credbroker-audience` (option `audience`), so the request is good for that service only;
+ *   both the join and an administrator's login require it.
  * - The request is a header-signed `POST /` to the regional endpoint `sts.<region>.amazonaws.com`
  *   (never a presigned URL, never the global endpoint unless `stsHost` asks for it).
  * - `Accept: application/json` asks real STS for JSON (moto answers XML anyway; the server reads
@@ -59,7 +60,7 @@ export interface SignGetCallerIdentityOptions {
   readonly challenge: string
   /**
    * The origin of the auth service the request is for (`https://auth.example.com`), signed in
-   * `x-credbroker-audience`; absent, no such header (the bot's join does not send one).
+   * `x-credbroker-audience`; absent, no such header (the server then refuses the request).
    */
   readonly audience?: string
   /**

@@ -304,14 +304,21 @@ describe('e2e: administrator login by IAM against moto (signature checking on)',
     )
   })
 
-  it('ok/a bot join may carry a signed audience: the join does not check it', async () => {
-    const join = await client.iamChallenge(JOIN_TOKEN)
-    const res = await post('/v1/join/iam', {
-      token: JOIN_TOKEN,
-      public_key: newKey().publicPem,
-      sts_request: await signedFor(join.challenge, adminCreds, 'https://anything.example'),
-    })
-    assert.equal(res.status, 200, JSON.stringify(res.body))
+  it('ok/a bot join is bound by the same check: signed for this service it joins, for another it is refused', async () => {
+    const join = async (audience: string) =>
+      post('/v1/join/iam', {
+        token: JOIN_TOKEN,
+        public_key: newKey().publicPem,
+        sts_request: await signedFor((await client.iamChallenge(JOIN_TOKEN)).challenge, adminCreds, audience),
+      })
+    const here = await join(AUDIENCE)
+    assert.equal(here.status, 200, JSON.stringify(here.body))
+    const elsewhere = await join('https://anything.example')
+    assert.deepEqual([elsewhere.status, elsewhere.body.code], [400, 'ERR_IAM_BAD_HEADERS'])
+    assert.match(
+      String(elsewhere.body.message),
+      /^the signed join request names auth service "https:\/\/anything\.example"/,
+    )
   })
 
   it('fail/an expired challenge', async () => {

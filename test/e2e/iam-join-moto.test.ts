@@ -11,7 +11,9 @@
  * Cases: (a) the assumed-role caller joins; (b) the user's own ARN matches no allow rule;
  * (c) a request signed with a wrong secret is refused by STS itself; (d) joining again with proof
  * of the current identity keeps the bot instance; (e) full bot cycles with an `iam` onboarding
- * config; plus a replayed request (its challenge is single use).
+ * config; plus a replayed request (its challenge is single use), and the audience: a join signed
+ * for another auth service's origin is refused, and a server relaying this one to a bot gets
+ * nothing it can join with.
  */
 import assert from 'node:assert/strict'
 import { resolve } from 'node:path'
@@ -23,7 +25,7 @@ import { MemoryKeyStore } from '../../lib/adapters/memory/key-store.ts'
 import { MemoryStore } from '../../lib/adapters/memory/store.ts'
 import type { IssueResponse } from '../../lib/auth/issue-response.ts'
 import { type AuthService, createAuthService } from '../../lib/auth/service.ts'
-import { AuthClient, type ClientIdentity } from '../../lib/bot/auth-client.ts'
+import { AuthClient, type ClientIdentity, type Fetch } from '../../lib/bot/auth-client.ts'
 import { type BotDeps, runCycle } from '../../lib/bot/bot.ts'
 import { type BotConfig, validateBotConfig } from '../../lib/bot/config.ts'
 import { type AwsCredentials, signGetCallerIdentity } from '../../lib/bot/iam-signer.ts'
@@ -38,7 +40,10 @@ import { applyResources } from '../../lib/services/apply.ts'
 import { newKey } from '../helpers/auth-harness.ts'
 import { type AccessKey, MOTO_ACCOUNT_ID, type MotoServer, startMoto } from '../helpers/moto.ts'
 
-const BASE_URL = 'http://auth.test'
+/** The service's publicAddr and the bots' auth_server (a loopback URL, as bot configs require http). */
+const BASE_URL = 'http://127.0.0.1:3025'
+/** The origin a join must be signed for: the service's publicAddr, which the client addresses. */
+const AUDIENCE = new URL(BASE_URL).origin
 const REGION = 'us-east-1'
 const TOKEN = 'example-iam'
 const USER = 'bot-user'
@@ -137,12 +142,16 @@ after(async () => {
   await moto?.stop()
 })
 
-/** Gets a challenge, signs it with `credentials` and joins; `as` adds proof of possession. */
-async function iamJoin(credentials: AwsCredentials, as?: ClientIdentity) {
+/**
+ * Gets a challenge, signs it with `credentials` for `audience` (this service's origin unless
+ * given) and joins; `as` adds proof of possession.
+ */
+async function iamJoin(credentials: AwsCredentials, as?: ClientIdentity, audience = AUDIENCE) {
   const { challenge, expires } = await client.iamChallenge(TOKEN)
   assert.ok(new Date(expires) > clock.now(), 'the challenge expires in the future')
   const stsRequest = await signGetCallerIdentity({
     challenge,
+    audience,
     region: REGION,
     credentials: async () => credentials,
     clock,
@@ -161,6 +170,24 @@ function assertIamBotIdentity(issued: IssueResponse) {
   assert.equal(issued.identity.renewable, false)
   assert.equal(issued.identity.generation, 0)
   assert.ok(issued.identity.bot_instance_id, 'a bot instance id')
+}
+
+async function instanceCount(): Promise<number> {
+  return (await service.deps.resources.list('bot_instance', { prefix: 'example/' })).items.length
+}
+
+/** A bot config joining with the `iam` token, addressing `authServer`. */
+function iamBotConfig(authServer: string, outputs: readonly object[]): BotConfig {
+  return validateBotConfig(
+    {
+      version: 'v1',
+      auth_server: authServer,
+      onboarding: { join_method: 'iam', token: TOKEN },
+      storage: { type: 'memory' },
+      outputs,
+    },
+    { baseDir: '/' },
+  ).config
 }
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number }> {
@@ -242,17 +269,63 @@ describe('e2e: iam join against moto (signature checking on)', () => {
     assert.deepEqual(await refusal(replay), { code: 'ERR_IAM_BAD_CHALLENGE', status: 401 })
   })
 
+  it('refuses a join signed for another auth service; a rewritten audience is refused by STS itself', async () => {
+    const before = await instanceCount()
+    const staging = refusal(iamJoin(roleCreds, undefined, 'https://auth.staging.example'))
+    assert.deepEqual(await staging, { code: 'ERR_IAM_BAD_HEADERS', status: 400 })
+    // Signed for staging, its header rewritten to this origin afterwards: the signature breaks.
+    const { challenge } = await client.iamChallenge(TOKEN)
+    const signed = await signGetCallerIdentity({
+      challenge,
+      audience: 'https://auth.staging.example',
+      region: REGION,
+      credentials: async () => roleCreds,
+      clock,
+    })
+    const rewritten = client.joinIam({
+      token: TOKEN,
+      publicKeyPem: newKey().publicPem,
+      stsRequest: { ...signed, headers: { ...signed.headers, 'x-credbroker-audience': AUDIENCE } },
+    })
+    assert.deepEqual(await refusal(rewritten), { code: 'ERR_IAM_STS_REJECTED', status: 401 })
+    assert.equal(await instanceCount(), before, 'no bot instance was created')
+  })
+
+  it('a server that relays this service to a bot gets nothing it can join with here', async () => {
+    // The bot is pointed at https://auth.relay.example, which relays every call to this service:
+    // the challenge is this service's, but the bot signs the relay's origin.
+    const relayed: string[] = []
+    const relay: Fetch = async (input, init) => {
+      relayed.push(new URL(input).pathname)
+      return service.app.request(input.replace('https://auth.relay.example', BASE_URL), init)
+    }
+    const config = iamBotConfig('https://auth.relay.example', [
+      { type: 'identity', name: 'out', roles: ['access'], destination: { type: 'memory' } },
+    ])
+    const out = new MemoryDestination({ label: 'out' })
+    const before = await instanceCount()
+    const deps: BotDeps = {
+      config,
+      client: new AuthClient({ baseUrl: config.authServer, fetch: relay, clock }),
+      storage: new MemoryDestination({ label: 'storage' }),
+      destinations: new Map([['out', out]]),
+      clock,
+      log: silentLogger,
+      aws: { region: REGION, credentials: async () => roleCreds },
+    }
+    await assert.rejects(runCycle(deps, { isStartup: true }), {
+      code: 'ERR_IAM_BAD_HEADERS',
+      message: /names auth service "https:\/\/auth\.relay\.example"; this one is http:\/\/127\.0\.0\.1:3025/,
+    })
+    assert.ok(relayed.includes('/v1/join/iam'), 'the relay forwarded the signed join')
+    assert.equal(await instanceCount(), before, 'no bot instance was created')
+    assert.equal(await out.read('tlscert'), undefined, 'nothing was written')
+  })
+
   it('(e) a bot with an iam onboarding config joins every cycle, keeping its instance while valid', async () => {
-    const config: BotConfig = validateBotConfig(
-      {
-        version: 'v1',
-        auth_server: 'http://127.0.0.1:3025',
-        onboarding: { join_method: 'iam', token: TOKEN },
-        storage: { type: 'memory' },
-        outputs: [{ type: 'identity', name: 'out', roles: ['access'], destination: { type: 'memory' } }],
-      },
-      { baseDir: '/' },
-    ).config
+    const config = iamBotConfig(BASE_URL, [
+      { type: 'identity', name: 'out', roles: ['access'], destination: { type: 'memory' } },
+    ])
     const storage = new MemoryDestination({ label: 'storage' })
     const out = new MemoryDestination({ label: 'out' })
     let credentialCalls = 0
@@ -300,16 +373,7 @@ describe('e2e: iam join against moto (signature checking on)', () => {
   })
 
   it('a bot with an iam config but no AWS credentials fails with a configuration error', async () => {
-    const config: BotConfig = validateBotConfig(
-      {
-        version: 'v1',
-        auth_server: 'http://127.0.0.1:3025',
-        onboarding: { join_method: 'iam', token: TOKEN },
-        storage: { type: 'memory' },
-        outputs: [],
-      },
-      { baseDir: '/' },
-    ).config
+    const config = iamBotConfig(BASE_URL, [])
     const deps: BotDeps = {
       config,
       client,

@@ -245,7 +245,7 @@ after(async () => {
 /** A rotate handler on `rotateEnv` (with overrides), as a cold start builds it. */
 function rotateHandler(
   env: Record<string, string> = {},
-  inject: { destinations?: ReadonlyMap<string, Destination>; retry?: RetryDeps } = {},
+  inject: { destinations?: ReadonlyMap<string, Destination>; retry?: RetryDeps; fetch?: typeof fetch } = {},
 ) {
   const merged = { ...rotateEnv, ...env }
   const config = loadRotateLambdaConfig(merged, dir)
@@ -397,6 +397,29 @@ describe('functions/rotate on a schedule', () => {
     assert.equal(now.previous, before.current)
     assert.notEqual(now.current, before.current)
     assert.equal(now.all.length, before.all.length + 1)
+  })
+
+  it('fail/pointed at a server that relays the auth function, the rotate function gets no identity and writes nothing', async () => {
+    const ssh0 = await versionIds(`${PREFIX}ssh`)
+    const ops0 = await versionIds(`${PREFIX}ops`)
+    // The relay forwards every call to the auth function: the challenge is the auth function's,
+    // but the rotate function signs its join for the relay's origin.
+    const RELAY = 'https://auth.relay.example'
+    const relayed: string[] = []
+    const relay: typeof fetch = async (input, init) => {
+      const url = String(input)
+      relayed.push(new URL(url).pathname)
+      return fetch(url.replace(RELAY, auth.url), init)
+    }
+    const handler = rotateHandler({ CREDBROKER_AUTH_SERVER: RELAY }, { fetch: relay })
+    const err = await handler(SCHEDULED_EVENT).then(
+      () => assert.fail('the invocation should fail'),
+      (e: unknown) => e,
+    )
+    assert.ok(relayed.includes('/v1/join/iam'), 'the relay forwarded the signed join')
+    assert.equal((err as { code?: string }).code, 'ERR_IAM_BAD_HEADERS', String(err))
+    assert.deepEqual(await versionIds(`${PREFIX}ssh`), ssh0)
+    assert.deepEqual(await versionIds(`${PREFIX}ops`), ops0)
   })
 
   it('fail/an output whose roles the bot may not use fails alone, and the invocation fails', async () => {

@@ -112,22 +112,38 @@ export interface StsRequestBody {
   body: string
 }
 
+/** The audience a request signed for the harness's service carries: the origin of its publicAddr. */
+export const AUDIENCE = new URL(BASE_URL).origin
+
+export interface SignedStsOptions {
+  readonly host?: string
+  /** The challenge header is added after signing. */
+  readonly unsigned?: boolean
+  /** The signed `x-credbroker-audience`: {@link AUDIENCE} when absent; `null`: no such header. */
+  readonly audience?: string | null
+  /** The audience header is added after signing. */
+  readonly unsignedAudience?: boolean
+}
+
 /**
  * A GetCallerIdentity request SigV4-signed (static fake credentials) for `host`, carrying
- * `challenge` in a signed header (or, with `unsigned`, added after signing).
+ * `challenge` and the audience in signed headers (or, with `unsigned` / `unsignedAudience`, added
+ * after signing).
  */
 export async function signedStsRequest(
   challenge: string | undefined,
   at: Date,
-  options: { host?: string; unsigned?: boolean } = {},
+  options: SignedStsOptions = {},
 ): Promise<StsRequestBody> {
   const host = options.host ?? STS_HOST
+  const audience = options.audience === undefined ? AUDIENCE : options.audience
   const headers: Record<string, string> = {
     host,
     'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
     accept: 'application/json',
   }
   if (challenge !== undefined && !options.unsigned) headers['x-credbroker-challenge'] = challenge
+  if (audience !== null && !options.unsignedAudience) headers['x-credbroker-audience'] = audience
   const signer = new SignatureV4({
     credentials: {
       accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -150,5 +166,6 @@ export async function signedStsRequest(
   )
   const out: Record<string, string> = { ...(signed.headers as Record<string, string>) }
   if (challenge !== undefined && options.unsigned) out['x-credbroker-challenge'] = challenge
+  if (audience !== null && options.unsignedAudience) out['x-credbroker-audience'] = audience
   return { method: 'POST', url: `https://${host}/`, headers: out, body: STS_BODY }
 }

@@ -11,11 +11,13 @@ import { IamJoinError } from '../../lib/errors.ts'
 import { BASE_URL, newKey } from '../helpers/auth-harness.ts'
 import {
   ACCOUNT,
+  AUDIENCE,
   createIamToken,
   type IamHarness,
   iamHarness,
   jsonIdentity,
   OTHER_TOKEN,
+  type SignedStsOptions,
   type StsRequestBody,
   signedStsRequest,
   TOKEN,
@@ -62,6 +64,8 @@ interface Hostile {
 interface Case {
   readonly name: string
   readonly code: IamJoinErrorCode
+  /** What the refusal's message must say, when the case checks it. */
+  readonly message?: RegExp
   /** Whether the request got as far as STS. */
   readonly forwarded?: boolean
   readonly attempt: (h: IamHarness, challenge: string) => Promise<Hostile>
@@ -84,6 +88,16 @@ function forHost(host: string) {
     named: challenge,
   })
 }
+
+function signed(options: SignedStsOptions) {
+  return async (h: IamHarness, challenge: string): Promise<Hostile> => ({
+    body: joinBody(await signedStsRequest(challenge, h.clock.now(), options)),
+    named: challenge,
+  })
+}
+
+/** The fix every refused audience names. */
+const AUTH_SERVER_FIX = "\\(the bot's auth_server must be this auth service's public address\\)$"
 
 function stsAnswers(respond: () => Promise<{ status: number; body: Uint8Array }>) {
   return async (h: IamHarness, challenge: string): Promise<Hostile> => {
@@ -272,6 +286,43 @@ const cases: Case[] = [
     }),
   },
   {
+    name: 'join signed for another auth service',
+    code: 'ERR_IAM_BAD_HEADERS',
+    message: new RegExp(
+      `^the signed join request names auth service "https://auth\\.staging\\.example"; this one is ${AUDIENCE} ${AUTH_SERVER_FIX}`,
+    ),
+    attempt: signed({ audience: 'https://auth.staging.example' }),
+  },
+  {
+    name: 'join signed for the same host over https',
+    code: 'ERR_IAM_BAD_HEADERS',
+    attempt: signed({ audience: 'https://auth.test' }),
+  },
+  {
+    name: 'join signed for the same host on another port',
+    code: 'ERR_IAM_BAD_HEADERS',
+    attempt: signed({ audience: 'http://auth.test:8080' }),
+  },
+  {
+    name: 'join signed for a URL rather than an origin',
+    code: 'ERR_IAM_BAD_HEADERS',
+    attempt: signed({ audience: `${AUDIENCE}/` }),
+  },
+  {
+    name: 'no audience header',
+    code: 'ERR_IAM_BAD_HEADERS',
+    message: new RegExp(
+      `^the signed join request does not name the auth service it is for \\(x-credbroker-audience\\); this one is ${AUDIENCE} ${AUTH_SERVER_FIX}`,
+    ),
+    attempt: signed({ audience: null }),
+  },
+  {
+    name: 'audience header present but not signed',
+    code: 'ERR_IAM_BAD_HEADERS',
+    message: /^x-credbroker-audience is not in SignedHeaders$/,
+    attempt: signed({ unsignedAudience: true }),
+  },
+  {
     name: 'Authorization header that is not SigV4',
     code: 'ERR_IAM_UNSIGNED_CHALLENGE',
     attempt: mutated((s) => {
@@ -444,6 +495,7 @@ describe('iam join: hostile input', () => {
       const hostile = await c.attempt(h, challenge)
       const res = await post(h, '/v1/join/iam', hostile.body)
       assert.equal(res.json.code, c.code, JSON.stringify(res.json))
+      if (c.message) assert.match(String(res.json.message), c.message)
       assert.equal(res.json.tls_cert, undefined)
       assert.equal(await instanceCount(h), 0, 'no bot instance may be created')
       assert.equal(h.transport.calls.length, c.forwarded ? 1 : 0, 'STS calls')

@@ -6,12 +6,14 @@
  * A proof goes in two steps, because each caller runs its own checks in between:
  * 1. {@link consumeNamedChallenges}, first of all, so that no refusal leaves the challenge usable;
  * 2. {@link verifyStsProof}: the request's shape (URL, host, method, body, headers, each with its
- *    own code), the challenge's owner, the challenge signed, the audience signed (when the caller
- *    asks for one), then STS's answer.
+ *    own code), the challenge's owner, the challenge signed, the audience signed and equal to this
+ *    auth service's origin, then STS's answer.
  *
  * A challenge is bound to an owner (`lib/join/iam/challenge.ts`): a join token's name, or
  * {@link ADMIN_LOGIN_CHALLENGE_OWNER}. A request signed for one owner is refused for any other, so
- * a signed join request cannot be turned into an administrator's login, nor the reverse.
+ * a signed join request cannot be turned into an administrator's login, nor the reverse. A request
+ * also names the auth service it was signed for ({@link checkAudienceSigned}): a server a client
+ * was pointed at cannot relay another service's challenge and use the signature there.
  */
 import { IamJoinError } from '../../errors.ts'
 import type { CallerIdentity } from './allow-rules.ts'
@@ -25,6 +27,7 @@ import {
   checkStsHost,
   checkStsMethod,
   checkStsUrl,
+  type ExpectedAudience,
   type StsRequest,
 } from './sts-request.ts'
 import { parseStsResponse } from './sts-response.ts'
@@ -71,11 +74,10 @@ export interface StsProof {
   /** The `ERR_IAM_BAD_CHALLENGE` message, worded for the caller's protocol. */
   readonly badChallengeMessage: string
   /**
-   * The origin this auth service is addressed by: when set, the request must carry it in the
-   * signed header `x-credbroker-audience` ({@link checkAudienceSigned}); absent, the header is
-   * not checked (the bot's join does not send it yet).
+   * The origin this auth service is addressed by, which the request must carry in the signed
+   * header `x-credbroker-audience` ({@link checkAudienceSigned}), and the refusals' wording.
    */
-  readonly expectedAudience?: string
+  readonly audience: ExpectedAudience
   /** STS hosts accepted besides AWS's own. */
   readonly extraStsHosts: readonly string[]
   readonly transport: StsTransport
@@ -100,7 +102,7 @@ export async function verifyStsProof(proof: StsProof): Promise<CallerIdentity> {
   if (proof.challengeOwner === undefined || proof.challengeOwner !== proof.expectedOwner)
     throw new IamJoinError('ERR_IAM_BAD_CHALLENGE', proof.badChallengeMessage)
   checkChallengeSigned(sts.headers)
-  if (proof.expectedAudience !== undefined) checkAudienceSigned(sts.headers, proof.expectedAudience)
+  checkAudienceSigned(sts.headers, proof.audience)
   const response = await forward(proof.transport, sts)
   return parseStsResponse(response.status, response.body)
 }

@@ -20,8 +20,9 @@ export interface StsRequest {
 export const STS_BODY = 'Action=GetCallerIdentity&Version=2011-06-15'
 export const CHALLENGE_HEADER = 'x-credbroker-challenge'
 /**
- * The origin of the auth service the request was signed for. An administrator's login requires
- * it signed ({@link checkAudienceSigned}); the bot's join lets it through without checking it.
+ * The origin of the auth service the request was signed for. Both the bot's join and an
+ * administrator's login require it signed and equal to this service's origin
+ * ({@link checkAudienceSigned}).
  */
 export const AUDIENCE_HEADER = 'x-credbroker-audience'
 
@@ -184,26 +185,42 @@ export function checkChallengeSigned(headers: Readonly<Record<string, string>>):
     throw new IamJoinError('ERR_IAM_UNSIGNED_CHALLENGE', `${CHALLENGE_HEADER} is not in SignedHeaders`)
 }
 
+/** The auth service a signed request must name, and how a refusal words it. */
+export interface ExpectedAudience {
+  /** This auth service's origin: `new URL(publicAddr).origin`, what proofs of possession name too. */
+  readonly origin: string
+  /** The request as refusals name it, in the caller's protocol: `the signed join request`. */
+  readonly request: string
+  /** What the client should change, added to the refusal of a missing or different audience. */
+  readonly fix?: string
+}
+
 /**
- * The audience header must be present, covered by the SigV4 signature and equal to `expected`
- * (this auth service's origin): a request an operator signed while logging in to another server
- * (another stage, a mistyped URL, a man in the middle) cannot be relayed to this one.
+ * The audience header must be present, covered by the SigV4 signature and equal to
+ * `expected.origin` (this auth service's origin): a request signed for another server (another
+ * stage, a mistyped URL, a man in the middle, a server relaying this one's challenge) cannot be
+ * used here. One check for every IAM proof, so the join and the administrator login cannot drift;
+ * each refusal is `ERR_IAM_BAD_HEADERS`.
  * Call after {@link checkStsHeaders} (no duplicates) and {@link checkChallengeSigned} (a SigV4
  * Authorization header).
  */
-export function checkAudienceSigned(headers: Readonly<Record<string, string>>, expected: string): void {
+export function checkAudienceSigned(
+  headers: Readonly<Record<string, string>>,
+  expected: ExpectedAudience,
+): void {
+  const fix = expected.fix === undefined ? '' : ` (${expected.fix})`
   const audience = headerValue(headers, AUDIENCE_HEADER)
   if (audience === undefined)
     throw new IamJoinError(
       'ERR_IAM_BAD_HEADERS',
-      `the signed request does not name the auth service it is for (${AUDIENCE_HEADER}); this one is ${expected}`,
+      `${expected.request} does not name the auth service it is for (${AUDIENCE_HEADER}); this one is ${expected.origin}${fix}`,
     )
   const authorization = parseSigV4Authorization(headerValue(headers, 'authorization') ?? '')
   if (!authorization?.signedHeaders.includes(AUDIENCE_HEADER))
     throw new IamJoinError('ERR_IAM_BAD_HEADERS', `${AUDIENCE_HEADER} is not in SignedHeaders`)
-  if (audience !== expected)
+  if (audience !== expected.origin)
     throw new IamJoinError(
       'ERR_IAM_BAD_HEADERS',
-      `the signed request names auth service ${JSON.stringify(audience.slice(0, 256))}; this one is ${expected}`,
+      `${expected.request} names auth service ${JSON.stringify(audience.slice(0, 256))}; this one is ${expected.origin}${fix}`,
     )
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { isAllowedStsHost } from '../../../lib/join/iam/sts-hosts.ts'
 import {
+  checkAudienceSigned,
   checkChallengeSigned,
   checkStsHeaders,
   checkStsHost,
@@ -114,5 +115,67 @@ describe('STS request checks', () => {
       code('ERR_IAM_UNSIGNED_CHALLENGE'),
     )
     assert.throws(() => checkChallengeSigned({}), code('ERR_IAM_UNSIGNED_CHALLENGE'))
+  })
+
+  it('fail/the audience: missing, unsigned or another origin, each worded for the caller', () => {
+    const sig = 'a'.repeat(64)
+    const authorization = (signed: string) =>
+      `AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/sts/aws4_request, SignedHeaders=${signed}, Signature=${sig}`
+    const signed = authorization('host;x-credbroker-audience;x-credbroker-challenge')
+    const join = {
+      origin: 'https://auth.example.com',
+      request: 'the signed join request',
+      fix: "the bot's auth_server must be this auth service's public address",
+    }
+    const login = { origin: 'https://auth.example.com', request: 'the signed request' }
+    for (const expected of [join, login])
+      assert.doesNotThrow(() =>
+        checkAudienceSigned(
+          { authorization: signed, 'X-Credbroker-Audience': 'https://auth.example.com' },
+          expected,
+        ),
+      )
+    const refusal = (headers: Record<string, string>, expected: typeof join | typeof login) => {
+      try {
+        checkAudienceSigned(headers, expected)
+      } catch (err) {
+        const { code, message } = err as { code: string; message: string }
+        return { code, message }
+      }
+      return assert.fail('accepted')
+    }
+    const other = { authorization: signed, 'x-credbroker-audience': 'https://auth.staging.example' }
+    assert.deepEqual(refusal(other, join), {
+      code: 'ERR_IAM_BAD_HEADERS',
+      message:
+        'the signed join request names auth service "https://auth.staging.example"; this one is https://auth.example.com' +
+        " (the bot's auth_server must be this auth service's public address)",
+    })
+    assert.deepEqual(refusal(other, login), {
+      code: 'ERR_IAM_BAD_HEADERS',
+      message:
+        'the signed request names auth service "https://auth.staging.example"; this one is https://auth.example.com',
+    })
+    assert.deepEqual(refusal({ authorization: signed }, join), {
+      code: 'ERR_IAM_BAD_HEADERS',
+      message:
+        'the signed join request does not name the auth service it is for (x-credbroker-audience); this one is https://auth.example.com' +
+        " (the bot's auth_server must be this auth service's public address)",
+    })
+    const unsigned = {
+      authorization: authorization('host;x-credbroker-challenge'),
+      'x-credbroker-audience': 'https://auth.example.com',
+    }
+    assert.deepEqual(refusal(unsigned, join), {
+      code: 'ERR_IAM_BAD_HEADERS',
+      message: 'x-credbroker-audience is not in SignedHeaders',
+    })
+    // Same host, another scheme or port, or a URL rather than an origin: another audience.
+    for (const value of [
+      'http://auth.example.com',
+      'https://auth.example.com:8443',
+      'https://auth.example.com/',
+    ])
+      assert.equal(refusal({ ...other, 'x-credbroker-audience': value }, join).code, 'ERR_IAM_BAD_HEADERS')
   })
 })
