@@ -1,5 +1,6 @@
 /** Process signals for the daemon: SIGINT/SIGTERM stop it, SIGHUP/SIGUSR1 renew at once. */
-import { type BotDeps, type CycleGate, type CycleResult, runDaemon } from '../bot/bot.ts'
+import type { BotDeps, CycleGate, CycleResult } from '../bot/bot.ts'
+import { runDaemon } from '../bot/daemon.ts'
 
 /** An AbortSignal that fires on SIGINT or SIGTERM. */
 export function abortOnSignals(): AbortSignal {

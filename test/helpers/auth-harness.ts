@@ -2,13 +2,17 @@
  * An auth service on in-memory ports with a frozen clock, and a client whose fetch goes straight
  * to `app.request` (no sockets). Used by the HTTP tests.
  */
+import assert from 'node:assert/strict'
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { resolve } from 'node:path'
 import { MemoryKeyStore } from '../../lib/adapters/memory/key-store.ts'
 import { MemoryStore } from '../../lib/adapters/memory/store.ts'
+import { issueAdminIdentity } from '../../lib/auth/admin.ts'
 import { addJoinToken } from '../../lib/auth/bots.ts'
+import { parseCallerPublicKey } from '../../lib/auth/public-key.ts'
 import { type AuthService, createAuthService } from '../../lib/auth/service.ts'
 import { AuthClient, type ClientIdentity } from '../../lib/bot/auth-client.ts'
+import { generateClientKey } from '../../lib/bot/keys.ts'
 import { loadDocuments } from '../../lib/cli/load-documents.ts'
 import { ManualClock } from '../../lib/clock.ts'
 import { silentLogger } from '../../lib/log.ts'
@@ -63,4 +67,36 @@ export async function joinedBot(h: AuthHarness, roles: readonly string[] = ['acc
   const res = await h.client.join(token, kp.publicPem, 3600)
   const identity: ClientIdentity = { key: kp.key, tlsCertPem: res.tls_cert }
   return { token, response: res, identity, key: kp }
+}
+
+/** An administrator (`issueAdminIdentity`), certified by the user CA's current signing key. */
+export async function adminIdentity(h: AuthHarness, ttlMs = 3600_000): Promise<ClientIdentity> {
+  const key = generateClientKey()
+  const certs = await issueAdminIdentity(h.service.deps, parseCallerPublicKey(key.publicPem), ttlMs)
+  return { key: key.privateKey, tlsCertPem: certs.tlsCertPem }
+}
+
+/** A client whose fetch records each response status (the client only returns bodies). */
+export function recordingClient(h: AuthHarness) {
+  const statuses: number[] = []
+  const client = new AuthClient({
+    baseUrl: BASE_URL,
+    clock: h.clock,
+    fetch: async (url, init) => {
+      const res = await h.fetch(url, init)
+      statuses.push(res.status)
+      return res
+    },
+  })
+  return { client, lastStatus: () => statuses.at(-1) }
+}
+
+/** Asserts that `promise` fails with the answer's code and HTTP status (and message, if given). */
+export async function rejects(promise: Promise<unknown>, code: string, status: number, message?: RegExp) {
+  await assert.rejects(promise, (err: { code?: string; status?: number; message: string }) => {
+    assert.equal(err.code, code, err.message)
+    assert.equal(err.status, status, err.message)
+    if (message) assert.match(err.message, message)
+    return true
+  })
 }

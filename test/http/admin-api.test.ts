@@ -6,44 +6,18 @@
  */
 import assert from 'node:assert/strict'
 import { beforeEach, describe, it } from 'node:test'
-import { issueAdminIdentity } from '../../lib/auth/admin.ts'
-import { parseCallerPublicKey } from '../../lib/auth/public-key.ts'
-import { AuthClient, type ClientIdentity } from '../../lib/bot/auth-client.ts'
-import { generateClientKey } from '../../lib/bot/keys.ts'
+import type { ClientIdentity } from '../../lib/bot/auth-client.ts'
 import type { Bot, Lock, Node, Role } from '../../lib/resources/types.ts'
-import { type AuthHarness, authHarness, BASE_URL, joinedBot, newKey } from '../helpers/auth-harness.ts'
-
-type Failure = { code?: string; status?: number; message: string }
-
-async function rejects(promise: Promise<unknown>, code: string, status: number, message?: RegExp) {
-  await assert.rejects(promise, (err: Failure) => {
-    assert.equal(err.code, code, err.message)
-    assert.equal(err.status, status, err.message)
-    if (message) assert.match(err.message, message)
-    return true
-  })
-}
-
-/** An admin client whose fetch records each response status (the client only returns bodies). */
-function recordingClient(h: AuthHarness) {
-  const statuses: number[] = []
-  const client = new AuthClient({
-    baseUrl: BASE_URL,
-    clock: h.clock,
-    fetch: async (url, init) => {
-      const res = await h.fetch(url, init)
-      statuses.push(res.status)
-      return res
-    },
-  })
-  return { client, lastStatus: () => statuses.at(-1) }
-}
-
-async function adminIdentity(h: AuthHarness, ttlMs = 3600_000): Promise<ClientIdentity> {
-  const key = generateClientKey()
-  const certs = await issueAdminIdentity(h.service.deps, parseCallerPublicKey(key.publicPem), ttlMs)
-  return { key: key.privateKey, tlsCertPem: certs.tlsCertPem }
-}
+import {
+  type AuthHarness,
+  adminIdentity,
+  authHarness,
+  BASE_URL,
+  joinedBot,
+  newKey,
+  recordingClient,
+  rejects,
+} from '../helpers/auth-harness.ts'
 
 const lockDoc = (
   name: string,

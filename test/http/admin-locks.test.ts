@@ -6,21 +6,12 @@
  */
 import assert from 'node:assert/strict'
 import { beforeEach, describe, it } from 'node:test'
-import { issueAdminIdentity } from '../../lib/auth/admin.ts'
 import { removeLock } from '../../lib/auth/lock-admin.ts'
-import { parseCallerPublicKey } from '../../lib/auth/public-key.ts'
 import type { ClientIdentity } from '../../lib/bot/auth-client.ts'
-import { generateClientKey } from '../../lib/bot/keys.ts'
 import type { Lock } from '../../lib/resources/types.ts'
-import { type AuthHarness, authHarness, joinedBot, newKey } from '../helpers/auth-harness.ts'
+import { type AuthHarness, adminIdentity, authHarness, joinedBot, newKey } from '../helpers/auth-harness.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-
-async function adminIdentity(h: AuthHarness): Promise<ClientIdentity> {
-  const key = generateClientKey()
-  const certs = await issueAdminIdentity(h.service.deps, parseCallerPublicKey(key.publicPem), 3600_000)
-  return { key: key.privateKey, tlsCertPem: certs.tlsCertPem }
-}
 
 /** The outcome of a call: `ok` and the body, or the error's code, status and message. */
 const outcome = <T>(p: Promise<T>) =>

@@ -3,16 +3,14 @@ import { X509Certificate } from 'node:crypto'
 import { beforeEach, describe, it } from 'node:test'
 import { addBot, addJoinToken } from '../../lib/auth/bots.ts'
 import { decodeIdentity } from '../../lib/identity/x509-encoding.ts'
-import { type AuthHarness, authHarness, BASE_URL, joinedBot, newKey } from '../helpers/auth-harness.ts'
-
-async function rejects(promise: Promise<unknown>, code: string, status: number, message?: RegExp) {
-  await assert.rejects(promise, (err: { code?: string; status?: number; message: string }) => {
-    assert.equal(err.code, code, err.message)
-    assert.equal(err.status, status)
-    if (message) assert.match(err.message, message)
-    return true
-  })
-}
+import {
+  type AuthHarness,
+  authHarness,
+  BASE_URL,
+  joinedBot,
+  newKey,
+  rejects,
+} from '../helpers/auth-harness.ts'
 
 describe('auth API: join, impersonation, renewal', () => {
   let h: AuthHarness

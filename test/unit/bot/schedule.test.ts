@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict'
 import { beforeEach, describe, it } from 'node:test'
-import { type CycleResult, runCycle, runDaemon } from '../../../lib/bot/bot.ts'
+import { type CycleResult, runCycle } from '../../../lib/bot/bot.ts'
 import { validateBotConfig } from '../../../lib/bot/config.ts'
+import { runDaemon } from '../../../lib/bot/daemon.ts'
 import { OutputSchedule } from '../../../lib/bot/output-schedule.ts'
 import {
   failureWaitMs,

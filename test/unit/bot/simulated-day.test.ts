@@ -14,7 +14,8 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { type CycleResult, runDaemon } from '../../../lib/bot/bot.ts'
+import type { CycleResult } from '../../../lib/bot/bot.ts'
+import { runDaemon } from '../../../lib/bot/daemon.ts'
 import { formatDuration } from '../../../lib/duration.ts'
 import { ThrottledError } from '../../../lib/errors.ts'
 import { authHarness } from '../../helpers/auth-harness.ts'

@@ -1,119 +1,45 @@
 /**
- * `sst.config.ts` with `CREDBROKER_DEPLOY_REISSUE_PRINCIPALS` set, under Pulumi's mocks (see
- * synth.test.ts for how): the reissue function behind an IAM Function URL whose resource policy
- * names exactly the configured principals, reserved concurrency 1, the rotate function's
+ * `sst.config.ts` with `CREDBROKER_DEPLOY_REISSUE_PRINCIPALS` set, under Pulumi's mocks
+ * (`test/helpers/sst-synth.ts`): the reissue function behind an IAM Function URL whose resource
+ * policy names exactly the configured principals, reserved concurrency 1, the rotate function's
  * permissions (never `*`), the auth events bus the auth function may put events on, and the rule
  * that alone may invoke the function with those events.
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { REISSUE_TRIGGER_PATTERN } from '../../../infra/contracts.ts'
 import { type Permission, reissuePermissions } from '../../../infra/iam.ts'
+import {
+  SYNTH_ACCOUNT as ACCOUNT,
+  SYNTH_REGION as REGION,
+  type Synthesis,
+  synthSkip as skip,
+  synthesize,
+} from '../../helpers/sst-synth.ts'
 
-const PLATFORM = join(process.cwd(), '.sst/platform')
-const skip = existsSync(join(PLATFORM, 'node_modules/@pulumi/aws/package.json'))
-  ? false
-  : 'needs .sst/platform: run `npm run typecheck` (or scripts/sst-types.sh) first'
-
-const ACCOUNT = '123456789012'
-const REGION = 'eu-west-1'
 const AWS = { partition: 'aws', dnsSuffix: 'amazonaws.com', region: REGION, account: ACCOUNT }
 const URL_OF = (name: string) => `https://${name.toLowerCase()}.lambda-url.${REGION}.on.aws/`
 const OPS_ROLE = `arn:aws:iam::${ACCOUNT}:role/ops-admin`
 const CI_USER = `arn:aws:iam::${ACCOUNT}:user/ci`
 const BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/credbroker-dev-auth-events`
 
-// biome-ignore lint/suspicious/noExplicitAny: Pulumi's untyped CommonJS modules, loaded by path.
-type Any = any
-
-interface Recorded {
-  type: string
-  name: string
-  args: Record<string, Any>
-}
-
-function value<T>(pulumi: Any, input: unknown): Promise<T> {
-  return new Promise((resolve) => pulumi.output(input).apply((v: T) => resolve(v)))
-}
-
 describe('sst.config.ts with the reissue function, under Pulumi mocks', { skip }, () => {
-  const functions: Recorded[] = []
-  const resources: Recorded[] = []
-  let pulumi: Any
+  let synth: Synthesis
   let outputs: Record<string, unknown>
   const saved = process.env.CREDBROKER_DEPLOY_REISSUE_PRINCIPALS
 
   before(async () => {
     process.env.CREDBROKER_DEPLOY_REISSUE_PRINCIPALS = `${OPS_ROLE},${CI_USER}`
-    const require = createRequire(join(PLATFORM, 'package.json'))
-    pulumi = require('@pulumi/pulumi')
-    await pulumi.runtime.setMocks(
-      {
-        call: ({ token }: { token: string }) => {
-          if (token === 'aws:index/getPartition:getPartition')
-            return { partition: 'aws', dnsSuffix: 'amazonaws.com' }
-          if (token === 'aws:index/getRegion:getRegion') return { region: REGION, name: REGION }
-          if (token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: ACCOUNT }
-          throw new Error(`unexpected call ${token}`)
-        },
-        newResource: ({
-          type,
-          name,
-          inputs,
-        }: {
-          type: string
-          name: string
-          inputs: Record<string, Any>
-        }) => {
-          resources.push({ type, name, args: inputs })
-          const arn =
-            type === 'aws:cloudwatch/eventBus:EventBus'
-              ? BUS_ARN
-              : type === 'aws:cloudwatch/eventRule:EventRule'
-                ? `arn:aws:events:${REGION}:${ACCOUNT}:rule/credbroker-dev-auth-events/${inputs.name}`
-                : `arn:aws:kms:${REGION}:${ACCOUNT}:key/${name}`
-          return { id: `${name}-id`, state: { ...inputs, arn } }
-        },
-      },
-      'credbroker',
-      'dev',
-      false,
-    )
-    const recorder = (type: string, extra: (name: string, args: Any) => Record<string, unknown>) =>
-      class {
-        constructor(name: string, args: Record<string, Any>) {
-          if (type === 'Function') functions.push({ type, name, args })
-          Object.assign(this, extra(name, args))
-        }
-      }
-    Object.assign(globalThis, {
-      aws: require('@pulumi/aws'),
-      $config: (config: unknown) => config,
-      $resolve: (v: unknown) => pulumi.output(v),
-      $jsonStringify: pulumi.jsonStringify,
-      $app: { name: 'credbroker', stage: 'dev' },
-      $cli: { paths: { root: process.cwd() } },
-      sst: {
-        aws: {
-          Dynamo: recorder('Dynamo', () => ({
-            name: pulumi.output('credbroker-dev-StateTable'),
-            arn: pulumi.output(`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/credbroker-dev-StateTable`),
-          })),
-          Function: recorder('Function', (name, args) => ({
-            name: pulumi.output(args.name),
-            arn: pulumi.output(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${args.name}`),
-            url: pulumi.output(URL_OF(name)),
-          })),
-          CronV2: recorder('CronV2', () => ({})),
-        },
-      },
+    synth = await synthesize({
+      functionUrl: URL_OF,
+      arnOf: (type, name, inputs) =>
+        type === 'aws:cloudwatch/eventBus:EventBus'
+          ? BUS_ARN
+          : type === 'aws:cloudwatch/eventRule:EventRule'
+            ? `arn:aws:events:${REGION}:${ACCOUNT}:rule/credbroker-dev-auth-events/${inputs.name}`
+            : `arn:aws:kms:${REGION}:${ACCOUNT}:key/${name}`,
     })
-    const configPath = join(process.cwd(), 'sst.config.ts')
-    const app = (await import(configPath)).default as { run(): Promise<Record<string, unknown>> }
-    outputs = await value(pulumi, await app.run())
+    outputs = synth.outputs
   })
   after(() => {
     if (saved === undefined) delete process.env.CREDBROKER_DEPLOY_REISSUE_PRINCIPALS
@@ -121,11 +47,11 @@ describe('sst.config.ts with the reissue function, under Pulumi mocks', { skip }
   })
 
   const fn = (name: string) => {
-    const found = functions.find((f) => f.name === name)
+    const found = synth.components.Function.find((f) => f.name === name)
     assert.ok(found, `no ${name} function`)
     return found.args
   }
-  const ofType = (type: string) => resources.filter((r) => r.type === type)
+  const ofType = (type: string) => synth.resources.filter((r) => r.type === type)
 
   it('ok/an IAM Function URL, one run at a time, the bot config and the reissue environment', async () => {
     const args = fn('Reissue')
@@ -133,7 +59,7 @@ describe('sst.config.ts with the reissue function, under Pulumi mocks', { skip }
     assert.deepEqual(args.url, { authorization: 'iam', cors: false })
     assert.deepEqual(args.concurrency, { reserved: 1 })
     assert.deepEqual(args.copyFiles, [{ from: 'examples/deploy/bot.yaml', to: 'bot.yaml' }])
-    assert.deepEqual(await value(pulumi, args.environment), {
+    assert.deepEqual(await synth.value(args.environment), {
       CREDBROKER_BOT_CONFIG_FILE: 'bot.yaml',
       CREDBROKER_AUTH_SERVER: URL_OF('Auth').replace(/\/$/, ''),
       CREDBROKER_BOT_NAME: 'example',
@@ -162,7 +88,7 @@ describe('sst.config.ts with the reissue function, under Pulumi mocks', { skip }
 
   it('ok/the rotate function’s permissions with its own logs, a fixed role name, no managed policy', async () => {
     const args = fn('Reissue')
-    const permissions = await value<Permission[]>(pulumi, args.permissions)
+    const permissions = await synth.value<Permission[]>(args.permissions)
     assert.deepEqual(
       permissions,
       reissuePermissions({
@@ -178,7 +104,7 @@ describe('sst.config.ts with the reissue function, under Pulumi mocks', { skip }
     }
     const roleArgs: Record<string, unknown> = { managedPolicyArns: ['x'] }
     args.transform.role(roleArgs, {}, 'ReissueRole')
-    assert.equal(await value(pulumi, roleArgs.name), 'credbroker-dev-reissue-eu-west-1')
+    assert.equal(await synth.value(roleArgs.name), 'credbroker-dev-reissue-eu-west-1')
     assert.deepEqual(roleArgs.managedPolicyArns, [])
   })
 
@@ -186,9 +112,9 @@ describe('sst.config.ts with the reissue function, under Pulumi mocks', { skip }
     const [bus] = ofType('aws:cloudwatch/eventBus:EventBus')
     assert.equal(bus?.args.name, 'credbroker-dev-auth-events')
     const args = fn('Auth')
-    const env = await value<Record<string, string>>(pulumi, args.environment)
+    const env = await synth.value<Record<string, string>>(args.environment)
     assert.equal(env.CREDBROKER_EVENT_BUS, 'credbroker-dev-auth-events')
-    const permissions = await value<Permission[]>(pulumi, args.permissions)
+    const permissions = await synth.value<Permission[]>(args.permissions)
     assert.deepEqual(
       permissions.filter((p) => p.actions.some((a) => a.startsWith('events:'))),
       [{ actions: ['events:PutEvents'], resources: [BUS_ARN] }],

@@ -1,112 +1,40 @@
 /**
- * `sst.config.ts` and `infra/` run offline under Pulumi's mocks: the real `@pulumi/pulumi` and
- * `@pulumi/aws` from `.sst/platform` (unpacked by `scripts/sst-types.sh`, which `npm run typecheck`
- * runs), with the three SST components replaced by recorders (the real ones bundle handlers
- * through the SST CLI). Checks the wiring that the pure-module tests cannot see: what each
- * component is given once every Output has resolved.
+ * `sst.config.ts` and `infra/` run offline under Pulumi's mocks (`test/helpers/sst-synth.ts`).
+ * Checks the wiring that the pure-module tests cannot see: what each component is given once
+ * every Output has resolved.
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import { before, describe, it } from 'node:test'
 import { CA_KEY_LABELS } from '../../../infra/contracts.ts'
 import { authPermissions, rotatePermissions } from '../../../infra/iam.ts'
+import {
+  SYNTH_ACCOUNT as ACCOUNT,
+  SYNTH_REGION as REGION,
+  type Recorded,
+  type Synthesis,
+  synthSkip as skip,
+  synthesize,
+} from '../../helpers/sst-synth.ts'
 
-const PLATFORM = join(process.cwd(), '.sst/platform')
-const skip = existsSync(join(PLATFORM, 'node_modules/@pulumi/aws/package.json'))
-  ? false
-  : 'needs .sst/platform: run `npm run typecheck` (or scripts/sst-types.sh) first'
-
-const ACCOUNT = '123456789012'
-const REGION = 'eu-west-1'
 const AWS = { partition: 'aws', dnsSuffix: 'amazonaws.com', region: REGION, account: ACCOUNT }
 const AUTH_URL = 'https://abc123.lambda-url.eu-west-1.on.aws/'
 const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/credbroker-dev-StateTable`
 
-// biome-ignore lint/suspicious/noExplicitAny: Pulumi's untyped CommonJS modules, loaded by path.
-type Any = any
-
-interface Recorded {
-  name: string
-  args: Record<string, Any>
-  instance?: object
-}
-
-/** Resolves a Pulumi Output (or a plain value) to its value. */
-function value<T>(pulumi: Any, input: unknown): Promise<T> {
-  return new Promise((resolve) => pulumi.output(input).apply((v: T) => resolve(v)))
-}
-
 describe('sst.config.ts under Pulumi mocks', { skip }, () => {
-  const created: Record<string, Recorded[]> = { Dynamo: [], Function: [], CronV2: [], kms: [] }
-  let pulumi: Any
+  let synth: Synthesis
+  let created: Record<string, readonly Recorded[]>
   let outputs: Record<string, unknown>
 
   before(async () => {
-    const require = createRequire(join(PLATFORM, 'package.json'))
-    pulumi = require('@pulumi/pulumi')
-    await pulumi.runtime.setMocks(
-      {
-        call: ({ token }: { token: string }) => {
-          if (token === 'aws:index/getPartition:getPartition')
-            return { partition: 'aws', dnsSuffix: 'amazonaws.com' }
-          if (token === 'aws:index/getRegion:getRegion') return { region: REGION, name: REGION }
-          if (token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: ACCOUNT }
-          throw new Error(`unexpected call ${token}`)
-        },
-        newResource: ({
-          type,
-          name,
-          inputs,
-        }: {
-          type: string
-          name: string
-          inputs: Record<string, Any>
-        }) => {
-          if (type === 'aws:kms/key:Key') created.kms?.push({ name, args: inputs })
-          return {
-            id: `${name}-id`,
-            state: { ...inputs, arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${name}` },
-          }
-        },
+    synth = await synthesize({ functionUrl: () => AUTH_URL })
+    created = {
+      ...synth.components,
+      // A getter: Pulumi registers resources while Outputs resolve, after `synthesize` returns.
+      get kms() {
+        return synth.resources.filter((r) => r.type === 'aws:kms/key:Key')
       },
-      'credbroker',
-      'dev',
-      false,
-    )
-    const record = (kind: string, extra: (name: string, args: Any) => Record<string, unknown>) =>
-      class {
-        constructor(name: string, args: Record<string, Any>) {
-          created[kind]?.push({ name, args, instance: this })
-          Object.assign(this, extra(name, args))
-        }
-      }
-    Object.assign(globalThis, {
-      aws: require('@pulumi/aws'),
-      $config: (config: unknown) => config,
-      $resolve: (v: unknown) => pulumi.output(v),
-      $jsonStringify: pulumi.jsonStringify,
-      $app: { name: 'credbroker', stage: 'dev' },
-      $cli: { paths: { root: process.cwd() } },
-      sst: {
-        aws: {
-          Dynamo: record('Dynamo', () => ({
-            name: pulumi.output('credbroker-dev-StateTable'),
-            arn: pulumi.output(TABLE_ARN),
-          })),
-          Function: record('Function', (_, args) => ({
-            name: pulumi.output(args.name),
-            url: pulumi.output(AUTH_URL),
-          })),
-          CronV2: record('CronV2', () => ({})),
-        },
-      },
-    })
-    // Not a literal, so the main typecheck (which has no SST globals) does not follow it.
-    const configPath = join(process.cwd(), 'sst.config.ts')
-    const app = (await import(configPath)).default as { run(): Promise<Record<string, unknown>> }
-    outputs = await value(pulumi, await app.run())
+    }
+    outputs = synth.outputs
   })
 
   const fnRecord = (name: string) => {
@@ -118,7 +46,7 @@ describe('sst.config.ts under Pulumi mocks', { skip }, () => {
 
   it('ok/the auth function gets the environment contract, its keys and exactly its permissions', async () => {
     const args = fn('Auth')
-    const env = await value<Record<string, string>>(pulumi, args.environment)
+    const env = await synth.value<Record<string, string>>(args.environment)
     const kmsKeys = JSON.parse(env.CREDBROKER_KMS_KEYS ?? '{}')
     assert.deepEqual(Object.keys(kmsKeys).sort(), [...CA_KEY_LABELS].sort())
     assert.deepEqual(env, {
@@ -130,7 +58,7 @@ describe('sst.config.ts under Pulumi mocks', { skip }, () => {
       CREDBROKER_LOG_LEVEL: 'info',
     })
     assert.deepEqual(
-      await value(pulumi, args.permissions),
+      await synth.value(args.permissions),
       authPermissions({
         aws: AWS,
         functionName: 'credbroker-dev-auth',
@@ -152,7 +80,7 @@ describe('sst.config.ts under Pulumi mocks', { skip }, () => {
         managedPolicyArns: ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
       }
       fn(component).transform.role(roleArgs, {}, `${component}Role`)
-      assert.equal(await value(pulumi, roleArgs.name), expected)
+      assert.equal(await synth.value(roleArgs.name), expected)
       assert.deepEqual(roleArgs.managedPolicyArns, [])
     }
   })
@@ -172,7 +100,7 @@ describe('sst.config.ts under Pulumi mocks', { skip }, () => {
 
   it('ok/the rotate function: its bot config, the auth URL, one run at a time, its own secrets', async () => {
     const args = fn('Rotate')
-    assert.deepEqual(await value(pulumi, args.environment), {
+    assert.deepEqual(await synth.value(args.environment), {
       CREDBROKER_BOT_CONFIG_FILE: 'bot.yaml',
       CREDBROKER_AUTH_SERVER: AUTH_URL.replace(/\/$/, ''),
       CREDBROKER_BOT_NAME: 'example',
@@ -181,7 +109,7 @@ describe('sst.config.ts under Pulumi mocks', { skip }, () => {
     assert.deepEqual(args.copyFiles, [{ from: 'examples/deploy/bot.yaml', to: 'bot.yaml' }])
     assert.deepEqual(args.concurrency, { reserved: 1 })
     assert.deepEqual(
-      await value(pulumi, args.permissions),
+      await synth.value(args.permissions),
       rotatePermissions({
         aws: AWS,
         functionName: 'credbroker-dev-rotate',

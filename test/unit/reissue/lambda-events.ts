@@ -42,7 +42,17 @@ export function urlEvent(options: {
       time: '22/Nov/2026:12:00:00 +0000',
       timeEpoch: Date.UTC(2026, 10, 22, 12),
       ...(options.userArn !== undefined && {
-        authorizer: { iam: { accessKey: 'ASIAEXAMPLE', accountId: ACCOUNT, userArn: options.userArn } },
+        authorizer: {
+          iam: {
+            accessKey: 'ASIAEXAMPLE',
+            accountId: ACCOUNT,
+            callerId: 'AROAEXAMPLE:alice',
+            cognitoIdentity: null,
+            principalOrgId: 'o-example',
+            userArn: options.userArn,
+            userId: 'AROAEXAMPLE:alice',
+          },
+        },
       }),
     },
     ...(options.body !== undefined && { body: JSON.stringify(options.body) }),

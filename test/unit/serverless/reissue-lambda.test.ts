@@ -5,65 +5,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { silentLogger } from '../../../lib/log.ts'
-import type { FunctionUrlEvent } from '../../../lib/serverless/function-url.ts'
 import { loadReissueLambdaConfig, parseAllowedArns } from '../../../lib/serverless/reissue-config.ts'
 import { createReissueHandler } from '../../../lib/serverless/reissue-lambda.ts'
 import { authHarness } from '../../helpers/auth-harness.ts'
 import { scheduledBot } from '../../helpers/scheduled-bot.ts'
+import { ACCOUNT, OPS, urlEvent } from '../reissue/lambda-events.ts'
 
-const ACCOUNT = '123456789012'
-const OPS = `arn:aws:sts::${ACCOUNT}:assumed-role/ops-admin/alice`
 const DEV = `arn:aws:sts::${ACCOUNT}:assumed-role/dev/mallory`
-
-function urlEvent(options: {
-  method: 'GET' | 'POST'
-  path: string
-  body?: unknown
-  headers?: Record<string, string>
-  userArn?: string
-}): FunctionUrlEvent {
-  const requestContext = {
-    accountId: ACCOUNT,
-    apiId: 'reissue',
-    domainName: 'reissue.lambda-url.us-east-1.on.aws',
-    domainPrefix: 'reissue',
-    http: {
-      method: options.method,
-      path: options.path,
-      protocol: 'HTTP/1.1',
-      sourceIp: '203.0.113.9',
-      userAgent: 'test',
-    },
-    requestId: 'req-1',
-    routeKey: '$default',
-    stage: '$default',
-    time: '22/Nov/2026:12:00:00 +0000',
-    timeEpoch: Date.UTC(2026, 10, 22, 12),
-    ...(options.userArn !== undefined && {
-      authorizer: {
-        iam: {
-          accessKey: 'ASIAEXAMPLE',
-          accountId: ACCOUNT,
-          callerId: 'AROAEXAMPLE:alice',
-          cognitoIdentity: null,
-          principalOrgId: 'o-example',
-          userArn: options.userArn,
-          userId: 'AROAEXAMPLE:alice',
-        },
-      },
-    }),
-  }
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: options.path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', ...options.headers },
-    requestContext,
-    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
-    isBase64Encoded: false,
-  } as FunctionUrlEvent
-}
 
 async function handlerUnderTest() {
   const h = await authHarness()
