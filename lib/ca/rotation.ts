@@ -8,7 +8,7 @@
  * retires keys (`standby`) destroys them only after its write won. Auth processes pick the new
  * record up within their refresh interval (`authority-cache.ts`).
  */
-import { createHash } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
 import { recordAudit } from '../auth/audit.ts'
 import {
   BadRequestError,
@@ -33,6 +33,7 @@ import {
   readCaRecord,
   rotationOf,
 } from './authorities.ts'
+import { caCertFingerprint, sshKeyFingerprint } from './fingerprint.ts'
 import {
   assertStep,
   autoStepAt,
@@ -307,22 +308,8 @@ export function statusOf(record: CaRecord): RotationStatus {
 /** Fingerprints of one key set, as `ca status` shows them and bots compare them. */
 export function fingerprintsOf(set: CaKeySetRecord): CaFingerprints {
   return {
-    ...(set.tls && { tls: tlsFingerprint(set.tls.cert_pem) }),
-    ...(set.ssh && { ssh: sshFingerprint(set.ssh.public_key) }),
+    ...(set.tls && { tls: caCertFingerprint(new X509Certificate(set.tls.cert_pem).raw) }),
+    ...(set.ssh && { ssh: sshKeyFingerprint(set.ssh.public_key) }),
     ...(set.jwt && { jwt: set.jwt.kid }),
   }
-}
-
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest()
-
-/** SHA-256 over the certificate's DER, hex (what `/v1/ping` reports). */
-function tlsFingerprint(pem: string): string {
-  const base64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '')
-  return sha256(Buffer.from(base64, 'base64')).toString('hex')
-}
-
-/** OpenSSH's `SHA256:` fingerprint of an `authorized_keys` line. */
-function sshFingerprint(line: string): string {
-  const blob = Buffer.from(line.split(' ')[1] ?? '', 'base64')
-  return `SHA256:${sha256(blob).toString('base64').replace(/=+$/, '')}`
 }

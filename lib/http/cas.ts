@@ -3,17 +3,14 @@
  * every CA key trusted in the current rotation phase, and say each CA's phase and signing
  * fingerprints, which bots compare on every run to decide when to reissue.
  */
-import { createHash } from 'node:crypto'
 import type { AuthDeps } from '../auth/deps.ts'
 import { CA_TYPES, type CaType } from '../ca/authorities.ts'
+import { caCertFingerprint } from '../ca/fingerprint.ts'
 import type { RotationPhase } from '../ca/rotation-phases.ts'
-
-/** SHA-256 over the DER of a CA certificate, hex: what a bot pins. */
-const certFingerprint = (der: Uint8Array) => createHash('sha256').update(der).digest('hex')
 
 export function pingResponse(deps: AuthDeps) {
   const tls = (type: 'user' | 'host' | 'db') =>
-    deps.cas[type].trustedTlsCerts.map((c) => certFingerprint(c.raw))
+    deps.cas[type].trustedTlsCerts.map((c) => caCertFingerprint(c.raw))
   return {
     cluster_name: deps.clusterName,
     public_addr: deps.publicAddr,
@@ -43,7 +40,7 @@ export function rotationSummary(deps: AuthDeps): Record<CaType, CaRotationSummar
     const ca = deps.cas[type]
     const summary: CaRotationSummary = {
       phase: ca.rotation.phase,
-      ...(ca.tls && { tls: certFingerprint(ca.tls.certDer) }),
+      ...(ca.tls && { tls: caCertFingerprint(ca.tls.certDer) }),
       ...(ca.jwt && { jwt: ca.jwt.kid }),
       ...(ca.ssh && { ssh: ca.ssh.publicKey }),
     }
